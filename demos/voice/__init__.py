@@ -1,0 +1,1 @@
+"""Voice demos: Voxtral-4B-TTS preset voices and Pocket TTS voice cloning."""

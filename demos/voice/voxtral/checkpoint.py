@@ -1,0 +1,94 @@
+"""Read the real Voxtral-4B-TTS-2603 folder layout, strictly.
+
+Files: `params.json`, `consolidated.safetensors` (386 tensors), `tekken.json`,
+`voice_embedding/<voice>.pt`. A missing or extra tensor, a shape that does not
+match params.json, or a voice file of the wrong shape is a `ModelLoadError`
+naming it. Voices are loaded with `weights_only=True` (never unpickle code).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from shared.errors import ModelLoadError
+
+from .config import VoxtralConfig, load_config
+from .model import VoxtralTTSModel
+
+WEIGHTS_FILE = "consolidated.safetensors"
+TOKENIZER_FILE = "tekken.json"
+VOICE_DIR = "voice_embedding"
+HUB_REPO_ID = "mistralai/Voxtral-4B-TTS-2603"
+ALLOW_PATTERNS = ("params.json", WEIGHTS_FILE, TOKENIZER_FILE, f"{VOICE_DIR}/*.pt")
+
+
+def expected_tensor_shapes(config: VoxtralConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor name of consolidated.safetensors with its shape under `config`."""
+    with torch.device("meta"):
+        model = VoxtralTTSModel(config)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def _check_names(found: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]], path: Path) -> None:
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    if missing:
+        raise ModelLoadError(
+            f"{path}: missing tensor '{missing[0]}'" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + "."
+        )
+    if extra:
+        raise ModelLoadError(
+            f"{path}: unexpected tensor '{extra[0]}'" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "") + "."
+        )
+    for name, shape in expected.items():
+        if tuple(found[name]) != shape:
+            raise ModelLoadError(f"{path}: tensor '{name}' has shape {list(found[name])}, params.json implies {list(shape)}.")
+
+
+def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> VoxtralTTSModel:
+    """Build the model from params.json and copy every tensor in, strictly."""
+    from safetensors import safe_open
+
+    model_dir = Path(model_dir)
+    config = load_config(model_dir)
+    path = model_dir / WEIGHTS_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: file not found.")
+    expected = expected_tensor_shapes(config)
+    try:
+        handle = safe_open(str(path), framework="pt", device="cpu")
+    except Exception as exc:  # corrupt header, truncated file
+        raise ModelLoadError(f"{path}: cannot be read as safetensors ({exc}).") from exc
+    with handle as f:
+        found = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+        _check_names(found, expected, path)
+        # Build on the meta device and assign loaded tensors: no second copy of the weights.
+        with torch.device("meta"):
+            model = VoxtralTTSModel(config)
+        state = {name: f.get_tensor(name).to(device=device, dtype=dtype) for name in expected}
+    model.load_state_dict(state, strict=True, assign=True)
+    model.eval().requires_grad_(False)
+    with torch.no_grad():
+        model.prepare()
+    return model
+
+
+def voice_names(model_dir: Path) -> list[str]:
+    return sorted(p.stem for p in (Path(model_dir) / VOICE_DIR).glob("*.pt"))
+
+
+def load_voice(model_dir: Path, name: str, dim: int) -> torch.Tensor:
+    """A preset voice [N, dim]: rows already in LM input-embedding space."""
+    path = Path(model_dir) / VOICE_DIR / f"{name}.pt"
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: voice file not found.")
+    try:
+        value = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickles with code are refused here, by design
+        raise ModelLoadError(f"{path}: not a plain tensor file ({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(value, torch.Tensor) or value.ndim != 2 or value.shape[1] != dim:
+        shape = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ModelLoadError(f"{path}: expected a tensor [N, {dim}], found {shape}.")
+    return value
