@@ -1,0 +1,128 @@
+"""The release-hub app: CLI entry point and `build_app(settings)`."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Sequence
+
+import gradio as gr
+
+from shared import hardware, hub
+from shared.media import MAX_UPLOAD_BYTES
+from shared.profiles import resolve_profile
+from shared.settings import Settings
+from shared.ui import AppContext, set_active_profile
+
+log = logging.getLogger("release_hub")
+
+QUEUE_MAX_SIZE = 64  # waiting requests beyond this are refused with "queue full"
+DELETE_CACHE = (3600, 24 * 3600)  # every hour, delete Gradio temp files older than a day
+
+INTRO = """# release-hub
+This year's open-weight releases on your own GPU (6–16 GB), a ZeroGPU Space, or from a `gradio_client` script.
+Every endpoint is also scriptable: see *Use via API* at the bottom of the page."""
+
+
+def build_context(settings: Settings) -> tuple[AppContext, list]:
+    from demos.registry import load_demos
+
+    demos = load_demos()
+    hw = hardware.detect()
+    profile = resolve_profile(settings.profile, hw, [spec.plan for spec in hub.all_specs()])
+    set_active_profile(profile)
+    return AppContext(settings=settings, hw=hw, profile=profile), demos
+
+
+def status_report(ctx: AppContext) -> dict:
+    """Device, profile, placement plans, resident models and memory."""
+    plans = {}
+    for spec in hub.all_specs():
+        plan = ctx.plan(spec.key)
+        plans[spec.key] = {"source": ctx.source(spec.key).to_dict(), **plan.to_dict()}
+    return {
+        "device": ctx.hw.to_dict(),
+        "profile": ctx.profile,
+        "requested_profile": ctx.settings.profile,
+        "placement_plans": plans,
+        "resident_models": ctx.cache.resident(),
+        "memory": ctx.cache.memory(),
+    }
+
+
+def _build_system_tab(ctx: AppContext) -> None:
+    def status() -> dict:
+        """Device, memory profile, each model's placement plan, the resident models and memory use."""
+        return status_report(ctx)
+
+    def unload(key: str | None) -> dict:
+        """Unload one model (or all when key is empty) and report memory afterwards."""
+        ctx.cache.unload(key or None)
+        return status_report(ctx)
+
+    hw = ctx.hw
+    gpu_line = f"{hw.device_name}, {hw.vram_free_gb:.1f} of {hw.vram_total_gb:.1f} GB free" if hw.cuda else "no CUDA device (CPU)"
+    gr.Markdown(
+        f"**Profile:** `{ctx.profile}` (asked for `{ctx.settings.profile}`) · **GPU:** {gpu_line} · "
+        f"**Host RAM:** {hw.ram_available_gb:.1f} of {hw.ram_total_gb:.1f} GB available",
+        elem_id="system-summary",
+    )
+    report = gr.JSON(value=status_report(ctx), label="Status", elem_id="system-status")
+    with gr.Row():
+        refresh = gr.Button("Refresh", elem_id="system-refresh")
+        keys = [spec.key for spec in hub.all_specs()]
+        model = gr.Dropdown(choices=[("All models", "")] + [(k, k) for k in keys], value="", label="Model", scale=2)
+        unload_button = gr.Button("Unload", variant="stop", elem_id="system-unload")
+    refresh.click(status, None, report, api_name="status", queue=False)
+    unload_button.click(unload, model, report, api_name="unload", concurrency_id="gpu", concurrency_limit=1)
+
+
+def _build_error_tab(message: str) -> None:
+    gr.Markdown(f"This demo could not be loaded, the other tabs still work.\n\n```\n{message}\n```")
+
+
+def build_app(settings: Settings) -> gr.Blocks:
+    ctx, demos = build_context(settings)
+    with gr.Blocks(title="release-hub", delete_cache=DELETE_CACHE) as app:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            for demo in demos:
+                with gr.Tab(demo.title, id=demo.package, elem_id=f"tab-{demo.package}"):
+                    if demo.tab is None:
+                        _build_error_tab(demo.error or "unknown error")
+                    else:
+                        demo.tab.build_tab(ctx)
+            with gr.Tab("System", id="system", elem_id="tab-system"):
+                _build_system_tab(ctx)
+    app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=1)
+    app.release_hub_context = ctx  # for tests and the Space entry
+    return app
+
+
+def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
+    os.makedirs(settings.outputs_dir, exist_ok=True)
+    kwargs = dict(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,
+        mcp_server=settings.mcp,
+        max_file_size=MAX_UPLOAD_BYTES,
+        allowed_paths=[str(settings.outputs_dir)],
+        show_error=True,
+        footer_links=["api", "gradio", "settings"],
+    )
+    kwargs.update(overrides)
+    app.launch(**kwargs)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_args(argv)
+    app = build_app(settings)
+    ctx = app.release_hub_context
+    log.info("Profile %s on %s; outputs in %s", ctx.profile, ctx.hw.device_name, settings.outputs_dir)
+    launch(app, settings)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,45 @@
+"""The demos the app shows, in tab order.
+
+Each entry is a package under `demos/` with a `specs` module (`SPECS`: the
+`ModelSpec`s of its models) and a `tab` module (`TITLE`, `build_tab(ctx)`).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from types import ModuleType
+
+from shared import hub
+
+log = logging.getLogger(__name__)
+
+DEMO_PACKAGES = ("voice", "video", "agent")
+
+
+@dataclass
+class LoadedDemo:
+    package: str
+    title: str
+    tab: ModuleType | None
+    error: str | None = None
+
+
+def load_demos(packages: tuple[str, ...] = DEMO_PACKAGES) -> list[LoadedDemo]:
+    """Import every demo and register its models.
+
+    A demo that fails to import becomes an error tab instead of taking the
+    whole app down: the other tabs keep serving.
+    """
+    demos = []
+    for package in packages:
+        try:
+            specs = importlib.import_module(f"demos.{package}.specs")
+            for spec in specs.SPECS:
+                hub.register(spec)
+            tab = importlib.import_module(f"demos.{package}.tab")
+            demos.append(LoadedDemo(package, tab.TITLE, tab))
+        except Exception as exc:  # noqa: BLE001 - shown in the UI, logged in full
+            log.exception("Demo %s failed to load", package)
+            demos.append(LoadedDemo(package, package.capitalize(), None, f"{type(exc).__name__}: {exc}"))
+    return demos

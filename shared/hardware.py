@@ -1,0 +1,60 @@
+"""What this machine offers: CUDA device, VRAM and host RAM.
+
+Detection is lazy and never initialises CUDA at import time (ZeroGPU forbids
+it, and it costs seconds on every start).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+import psutil
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class HardwareInfo:
+    cuda: bool
+    device_name: str
+    vram_total_gb: float
+    vram_free_gb: float
+    ram_total_gb: float
+    ram_available_gb: float
+    zerogpu: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def on_zerogpu() -> bool:
+    """True inside a Hugging Face ZeroGPU Space."""
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
+
+
+def detect() -> HardwareInfo:
+    import torch  # deferred: importing this module must stay cheap
+
+    memory = psutil.virtual_memory()
+    zerogpu = on_zerogpu()
+    cuda = False
+    name, total, free = "cpu", 0.0, 0.0
+    if zerogpu:
+        # CUDA is emulated outside @spaces.GPU; the card is a ZeroGPU slice.
+        cuda, name = True, "ZeroGPU"
+        total = free = float(os.environ.get("RELEASE_HUB_ZEROGPU_VRAM_GB", "48"))
+    elif torch.cuda.is_available():
+        cuda = True
+        index = torch.cuda.current_device()
+        name = torch.cuda.get_device_name(index)
+        free_bytes, total_bytes = torch.cuda.mem_get_info(index)
+        total, free = total_bytes / GIB, free_bytes / GIB
+    return HardwareInfo(
+        cuda=cuda,
+        device_name=name,
+        vram_total_gb=round(total, 2),
+        vram_free_gb=round(free, 2),
+        ram_total_gb=round(memory.total / GIB, 2),
+        ram_available_gb=round(memory.available / GIB, 2),
+        zerogpu=zerogpu,
+    )

@@ -1,0 +1,180 @@
+"""Model sources: a Hub repo id, a local directory, or `tiny`.
+
+Every model is described by a `ModelSpec` that its demo registers. `fetch`
+turns a spec plus the settings into a local directory holding the files in
+the model's real on-disk layout; the demo's loader reads that directory the
+same way whatever the source was. `tiny` writes a randomly initialised
+checkpoint in the real layout once, into the cache directory.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+from shared.errors import ModelFilesMissing
+from shared.profiles import PlanFn
+from shared.tasks import Progress, no_progress
+
+TINY = "tiny"
+_COMPLETE_MARKER = ".release-hub-complete"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str
+    title: str
+    default_source: str  # Hub repo id
+    licence: str  # e.g. "CC BY-NC 4.0"
+    licence_url: str
+    write_tiny: Callable[[Path], None]
+    plan: PlanFn
+    allow_patterns: tuple[str, ...] | None = None  # files to download; None = all
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    kind: Literal["hub", "local", "tiny"]
+    id: str  # repo id, directory, or "tiny"
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "kind": self.kind, "id": self.id}
+
+
+_SPECS: dict[str, ModelSpec] = {}
+_tiny_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def register(spec: ModelSpec) -> None:
+    existing = _SPECS.get(spec.key)
+    if existing is not None and existing != spec:
+        raise ValueError(f"Model key {spec.key!r} is registered twice with different specs.")
+    _SPECS[spec.key] = spec
+
+
+def spec_for(key: str) -> ModelSpec:
+    try:
+        return _SPECS[key]
+    except KeyError:
+        raise KeyError(f"Unknown model key {key!r}; known: {', '.join(sorted(_SPECS)) or 'none'}.") from None
+
+
+def all_specs() -> list[ModelSpec]:
+    return list(_SPECS.values())
+
+
+def resolve_source(key: str, settings) -> Source:
+    """Where `key`'s files come from under these settings."""
+    spec = spec_for(key)
+    chosen = settings.source_override(key) or spec.default_source
+    if chosen == TINY:
+        return Source(key, "tiny", TINY)
+    if os.path.isdir(os.path.expanduser(chosen)) or chosen.startswith(("/", ".", "~")):
+        return Source(key, "local", str(Path(chosen).expanduser()))
+    return Source(key, "hub", chosen)
+
+
+def tiny_dir(key: str, settings) -> Path:
+    return Path(settings.cache_dir) / "tiny" / key
+
+
+def fetch(key: str, settings, progress: Progress | None = None) -> Path:
+    """A local directory with `key`'s files, downloading or writing them if needed."""
+    progress = progress or no_progress
+    spec = spec_for(key)
+    source = resolve_source(key, settings)
+    if source.kind == "tiny":
+        return _ensure_tiny(spec, tiny_dir(key, settings), progress)
+    if source.kind == "local":
+        path = Path(source.id)
+        if not path.is_dir():
+            raise ModelFilesMissing(
+                f"The local source for '{key}' does not exist: {path}. Point "
+                f"RELEASE_HUB_SOURCE_{key.upper().replace('-', '_')} at a directory in the layout of {spec.default_source}."
+            )
+        return path
+    return _download(spec, source.id, progress)
+
+
+def _ensure_tiny(spec: ModelSpec, dest: Path, progress: Progress) -> Path:
+    if (dest / _COMPLETE_MARKER).exists():
+        return dest
+    with _registry_lock:
+        lock = _tiny_locks.setdefault(spec.key, threading.Lock())
+    with lock:
+        if (dest / _COMPLETE_MARKER).exists():
+            return dest
+        progress(0.0, f"Writing the tiny '{spec.key}' checkpoint")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # Write into a scratch dir and rename, so a crash never leaves a
+        # half-written checkpoint that later loads would trust.
+        scratch = Path(tempfile.mkdtemp(prefix=f".{spec.key}-", dir=dest.parent))
+        try:
+            spec.write_tiny(scratch)
+            (scratch / _COMPLETE_MARKER).write_text("ok\n")
+            if dest.exists():
+                shutil.rmtree(dest)
+            scratch.rename(dest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        progress(1.0, f"Tiny '{spec.key}' checkpoint ready")
+    return dest
+
+
+def _progress_tqdm(progress: Progress, label: str):
+    """A tqdm class for huggingface_hub that forwards byte progress to `progress`."""
+    from tqdm.auto import tqdm
+
+    class ForwardingTqdm(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("disable", False)
+            super().__init__(*args, **kwargs)
+
+        def update(self, n=1):
+            result = super().update(n)
+            if self.total:
+                progress(min(self.n / self.total, 1.0), f"Downloading {label}: {self.desc or ''}".strip())
+            return result
+
+    return ForwardingTqdm
+
+
+def _download(spec: ModelSpec, repo_id: str, progress: Progress) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HF_HOME") or "~/.cache/huggingface/hub"
+    patterns = list(spec.allow_patterns) if spec.allow_patterns else None
+    try:
+        # snapshot_download resumes partial files and skips complete ones.
+        path = snapshot_download(
+            repo_id,
+            allow_patterns=patterns,
+            tqdm_class=_progress_tqdm(progress, repo_id),
+        )
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        files = ", ".join(spec.allow_patterns) if spec.allow_patterns else "all files"
+        how = f"hf download {repo_id}" + (
+            " " + " ".join(f"--include '{p}'" for p in spec.allow_patterns) if spec.allow_patterns else ""
+        )
+        raise ModelFilesMissing(
+            f"The files of '{spec.key}' ({repo_id}: {files}) are not in the Hugging Face cache ({cache})"
+            + (" and HF_HUB_OFFLINE=1 forbids downloading them." if offline else " and could not be downloaded.")
+            + f" Fetch them on a machine with internet access with `{how}`, or set "
+            f"RELEASE_HUB_SOURCE_{spec.key.upper().replace('-', '_')} to a local directory with the same layout, "
+            f"or start with --tiny to try the app with tiny random weights. ({type(exc).__name__})"
+        ) from exc
+    return Path(path)
+
+
+def licence_notice(key: str) -> str:
+    spec = spec_for(key)
+    return f"**{spec.title}** weights: [{spec.licence}]({spec.licence_url}) — source `{spec.default_source}`."

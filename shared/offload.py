@@ -1,0 +1,114 @@
+"""Apply a placement plan to a diffusers pipeline or a plain torch module.
+
+All the mechanics are library hooks: diffusers' group offloading and
+layerwise casting, diffusers' / accelerate's model CPU offload, and torchao's
+int8 weight-only quantization. Without CUDA every plan degrades to "run on
+the CPU in the plan's dtype".
+"""
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from shared.profiles import PlacementPlan
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+GROUP_OFFLOAD_TYPES = {"group_block": "block_level", "group_leaf": "leaf_level"}
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    try:
+        return DTYPES[name]
+    except KeyError:
+        raise ValueError(f"Unknown dtype {name!r}; expected one of {', '.join(DTYPES)}.") from None
+
+
+def cuda_usable(device: str) -> bool:
+    return device == "cuda" and torch.cuda.is_available()
+
+
+def execution_device(plan: PlacementPlan) -> torch.device:
+    """Where the plan's compute happens on this machine."""
+    return torch.device("cuda" if cuda_usable(plan.device) else "cpu")
+
+
+def quantize_int8_weight_only(module: torch.nn.Module) -> torch.nn.Module:
+    """int8 weight-only quantization of every Linear, through torchao."""
+    from torchao.quantization import Int8WeightOnlyConfig, quantize_
+
+    quantize_(module, Int8WeightOnlyConfig())
+    return module
+
+
+def apply_plan_to_module(module: torch.nn.Module, plan: PlacementPlan, component: str | None = None) -> torch.nn.Module:
+    """Place one plain module: dtype, quantization, fp8 storage, offload or device."""
+    placement = plan.component(component) if component else plan.component("")
+    dtype = torch_dtype(placement.dtype)
+    module.to(dtype=dtype)
+    on_cuda = cuda_usable(placement.device)
+    if plan.quantization == "int8_weight_only":
+        quantize_int8_weight_only(module)
+    if on_cuda and plan.fp8_layerwise:
+        from diffusers.hooks import apply_layerwise_casting
+
+        apply_layerwise_casting(module, storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+    if not on_cuda:
+        return module.to("cpu")
+    if plan.offload in GROUP_OFFLOAD_TYPES:
+        from diffusers.hooks import apply_group_offloading
+
+        apply_group_offloading(
+            module,
+            onload_device=torch.device("cuda"),
+            offload_type=GROUP_OFFLOAD_TYPES[plan.offload],
+            num_blocks_per_group=plan.blocks_per_group if plan.offload == "group_block" else None,
+            use_stream=plan.use_stream,
+            low_cpu_mem_usage=plan.low_cpu_mem_usage,
+        )
+        return module
+    if plan.offload == "model":
+        from accelerate import cpu_offload_with_hook
+
+        module, _hook = cpu_offload_with_hook(module, execution_device=torch.device("cuda"))
+        return module
+    return module.to("cuda")
+
+
+def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
+    """Place a diffusers pipeline's components according to the plan."""
+    modules = {name: comp for name, comp in pipe.components.items() if isinstance(comp, torch.nn.Module)}
+    for name, module in modules.items():
+        module.to(dtype=torch_dtype(plan.component(name).dtype))
+    vae = getattr(pipe, "vae", None)
+    if plan.vae_tiling and vae is not None and hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    if not cuda_usable(plan.device):
+        return pipe.to("cpu")
+    transformer = getattr(pipe, "transformer", None)
+    if plan.fp8_layerwise and transformer is not None:
+        transformer.enable_layerwise_casting(
+            storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(plan.component("transformer").dtype)
+        )
+    if plan.offload == "model":
+        pipe.enable_model_cpu_offload()
+    elif plan.offload in GROUP_OFFLOAD_TYPES:
+        for name, module in modules.items():
+            if not hasattr(module, "enable_group_offload"):
+                module.to("cuda")
+                continue
+            # The denoiser gets the plan's kind; encoders and the VAE run once
+            # per request and are cheapest offloaded leaf by leaf.
+            kind = plan.offload if name == "transformer" else "group_leaf"
+            module.enable_group_offload(
+                onload_device=torch.device("cuda"),
+                offload_type=GROUP_OFFLOAD_TYPES[kind],
+                num_blocks_per_group=plan.blocks_per_group if kind == "group_block" else None,
+                use_stream=plan.use_stream,
+                low_cpu_mem_usage=plan.low_cpu_mem_usage,
+            )
+    else:
+        pipe.to("cuda")
+    return pipe

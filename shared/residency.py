@@ -1,0 +1,103 @@
+"""The model cache: load on demand, at most one GPU-resident model, unload.
+
+Loading a GPU model first unloads whichever GPU model is resident, so two
+large models never compete for VRAM. CPU-only models (small ones such as the
+cloning engine on a CPU profile) may stay side by side. Unloading drops every
+reference the cache holds, runs the garbage collector and empties the CUDA
+cache; `memory()` reports what that actually freed.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psutil
+
+log = logging.getLogger(__name__)
+GIB = 1024**3
+
+
+@dataclass
+class _Entry:
+    model: Any
+    gpu: bool
+    loaded_at: float
+    load_seconds: float
+
+
+def memory() -> dict:
+    """Process RSS and, where CUDA is initialised, allocated/reserved VRAM (GiB)."""
+    report = {"rss_gb": round(psutil.Process().memory_info().rss / GIB, 3)}
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        report["vram_allocated_gb"] = round(torch.cuda.memory_allocated() / GIB, 3)
+        report["vram_reserved_gb"] = round(torch.cuda.memory_reserved() / GIB, 3)
+        report["vram_peak_gb"] = round(torch.cuda.max_memory_allocated() / GIB, 3)
+    return report
+
+
+def release_cuda_memory() -> None:
+    """Return cached CUDA blocks to the driver (after an unload or an OOM)."""
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+
+
+class ModelCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.RLock()
+
+    def get(self, key: str, loader: Callable[[], Any], *, gpu: bool) -> Any:
+        """The model for `key`, calling `loader()` if it is not resident."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                return entry.model
+            if gpu:
+                for other in [k for k, e in self._entries.items() if e.gpu]:
+                    log.info("Unloading %s to make room for %s", other, key)
+                    self._drop(other)
+                release_cuda_memory()
+            start = time.perf_counter()
+            model = loader()
+            self._entries[key] = _Entry(model, gpu, time.time(), time.perf_counter() - start)
+            return model
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        close = getattr(entry.model, "close", None)
+        if callable(close):
+            close()
+        del entry
+
+    def unload(self, key: str | None = None) -> list[str]:
+        """Unload one model (or all with `key=None`); returns the keys unloaded."""
+        with self._lock:
+            keys = [key] if key is not None else list(self._entries)
+            keys = [k for k in keys if k in self._entries]
+            for k in keys:
+                self._drop(k)
+        release_cuda_memory()
+        return keys
+
+    def is_resident(self, key: str) -> bool:
+        return key in self._entries
+
+    def resident(self) -> list[dict]:
+        with self._lock:
+            return [
+                {"key": k, "gpu": e.gpu, "load_seconds": round(e.load_seconds, 2),
+                 "loaded_at": time.strftime("%H:%M:%S", time.localtime(e.loaded_at))}
+                for k, e in self._entries.items()
+            ]
+
+    memory = staticmethod(memory)

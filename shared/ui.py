@@ -1,0 +1,166 @@
+"""The Gradio side of the shared layer: app context, error mapping, queues.
+
+This is the only module of `shared/` that imports gradio; engines never do.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+
+from shared import hub
+from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
+from shared.hardware import HardwareInfo
+from shared.profiles import PROFILES, PlacementPlan
+from shared.residency import ModelCache, release_cuda_memory
+from shared.settings import Settings
+from shared.tasks import CancelRegistry, Progress
+
+log = logging.getLogger("release_hub")
+
+# Every event that runs a model joins this one queue: one GPU, one job at a time.
+GPU_QUEUE = dict(concurrency_id="gpu", concurrency_limit=1)
+
+_LOWER_PROFILE = {"full": "16gb", "zerogpu": "16gb", "16gb": "12gb", "12gb": "8gb", "8gb": "6gb", "6gb": "cpu"}
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    hw: HardwareInfo
+    profile: str
+    cache: ModelCache = field(default_factory=ModelCache)
+    cancels: CancelRegistry = field(default_factory=CancelRegistry)
+
+    @property
+    def outputs_dir(self) -> Path:
+        return Path(self.settings.outputs_dir)
+
+    def plan(self, key: str) -> PlacementPlan:
+        return hub.spec_for(key).plan(self.profile, self.hw)
+
+    def source(self, key: str) -> hub.Source:
+        return hub.resolve_source(key, self.settings)
+
+    def load(self, key: str, loader: Callable[[Path, PlacementPlan], Any], progress: Progress | None = None) -> Any:
+        """The loaded model for `key`: fetch its files, apply its plan, keep it resident."""
+        plan = self.plan(key)
+
+        def load_now() -> Any:
+            model_dir = hub.fetch(key, self.settings, progress)
+            if progress:
+                progress(0.0, f"Loading {key}")
+            return loader(model_dir, plan)
+
+        return self.cache.get(key, load_now, gpu=plan.on_gpu)
+
+    def base_info(self, key: str, seed: int | None = None) -> dict:
+        """The fields every `info` dict carries."""
+        return {"seed": seed, "model": key, "source": self.source(key).to_dict(), "profile": self.profile}
+
+
+def out_of_memory_message(profile: str) -> str:
+    lower = _LOWER_PROFILE.get(profile)
+    hint = f"start with --profile {lower}" if lower else "use a shorter input"
+    return f"Out of GPU memory on profile '{profile}'. Try a shorter input or fewer frames, or {hint}."
+
+
+def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
+    import torch
+
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, (UserInputError, ModelFilesMissing, ModelLoadError)):
+        return gr.Error(str(exc), print_exception=False)
+    if isinstance(exc, torch.OutOfMemoryError):
+        release_cuda_memory()
+        return gr.Error(out_of_memory_message(profile), print_exception=False)
+    log.exception("Unexpected error in an event handler")
+    return gr.Error(f"Something went wrong ({type(exc).__name__}). The details are in the server log.", print_exception=False)
+
+
+_active_profile = {"name": "auto"}
+
+
+def set_active_profile(profile: str) -> None:
+    """The profile named in out-of-memory advice (set once by build_app)."""
+    _active_profile["name"] = profile
+
+
+def gradio_errors(fn: Callable) -> Callable:
+    """Decorator for event handlers (plain or generator) mapping errors to gr.Error.
+
+    The wrapped function keeps its signature, so API parameter names and
+    docstrings (used by gradio_client and MCP) are unchanged.
+    """
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise _to_gr_error(exc, _active_profile["name"]) from None
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _to_gr_error(exc, _active_profile["name"]) from None
+
+    return wrapper
+
+
+def gradio_progress(progress: gr.Progress | None) -> Progress:
+    """Adapt a `gr.Progress` to the engines' `(fraction, description)` callable."""
+    if progress is None:
+        return lambda fraction, description="": None
+    return lambda fraction, description="": progress(min(max(fraction, 0.0), 1.0), desc=description)
+
+
+def random_seed() -> int:
+    import secrets
+
+    return secrets.randbelow(2**31 - 1)
+
+
+def resolve_seed(seed: float | int | None) -> int:
+    """-1, None or an empty box mean "pick one"; anything else must be a non-negative int."""
+    if seed is None or seed == "" or int(seed) < 0:
+        return random_seed()
+    if int(seed) >= 2**63:
+        raise UserInputError(f"The seed must be below 2**63 (got {seed}).")
+    return int(seed)
+
+
+class Timer:
+    """Wall-clock timings for `info` dicts: `with timer("load"): ...`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        timer = self
+
+        class _Span:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.seconds[name] = round(time.perf_counter() - self.start, 4)
+
+        return _Span()
+
+
+__all__ = [
+    "AppContext", "GPU_QUEUE", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
+    "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
+]
