@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -150,7 +150,9 @@ def _download(spec: ModelSpec, repo_id: str, progress: Progress) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HF_HOME") or "~/.cache/huggingface/hub"
+    from huggingface_hub import constants
+
+    cache = constants.HF_HUB_CACHE
     patterns = list(spec.allow_patterns) if spec.allow_patterns else None
     try:
         # snapshot_download resumes partial files and skips complete ones.

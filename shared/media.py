@@ -187,6 +187,10 @@ def _open_video(path: Path):
     if not container.streams.video:
         container.close()
         raise UserInputError("The file has no video track.")
+    # FFmpeg happily opens a still image as a one-frame "video"; refuse it.
+    if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+        container.close()
+        raise UserInputError("The file is a still image, not a video.")
     return container
 
 

@@ -87,7 +87,9 @@ def resolve_profile(requested: str, hw: HardwareInfo, plan_fns: Iterable[PlanFn]
         return "cpu"
     plan_fns = list(plan_fns)
     for profile in GPU_PROFILES_LARGEST_FIRST:
-        if PROFILE_VRAM_GB[profile] > hw.vram_free_gb and profile != "6gb":
+        # A "12 GB" card reports ~11.5 GB free: the nominal size gets 10% slack,
+        # the plans' own vram_gb figures decide.
+        if PROFILE_VRAM_GB[profile] * 0.9 > hw.vram_free_gb:
             continue
         if _fits((fn(profile, hw) for fn in plan_fns), hw):
             return profile
