@@ -1,0 +1,1 @@
+"""Voice cloning: zero-shot cloning from a short reference clip with Pocket TTS (transformers)."""
