@@ -94,6 +94,12 @@ def build_app(settings: Settings) -> gr.Blocks:
                         demo.tab.build_tab(ctx)
             with gr.Tab("System", id="system", elem_id="tab-system"):
                 _build_system_tab(ctx)
+    if ctx.profile == "zerogpu":
+        # ZeroGPU wants models on `cuda` at start, outside @spaces.GPU calls.
+        for demo in demos:
+            preload = getattr(demo.tab, "preload", None)
+            if callable(preload):
+                preload(ctx)
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=1)
     app.release_hub_context = ctx  # for tests and the Space entry
     return app

@@ -52,9 +52,13 @@ def release_cuda_memory() -> None:
 
 
 class ModelCache:
-    def __init__(self) -> None:
+    """`max_gpu_models=1` everywhere but ZeroGPU, where every model is loaded
+    on `cuda` at start (the Space's GPU is only attached inside calls)."""
+
+    def __init__(self, max_gpu_models: int | None = 1) -> None:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()
+        self.max_gpu_models = max_gpu_models
 
     def get(self, key: str, loader: Callable[[], Any], *, gpu: bool) -> Any:
         """The model for `key`, calling `loader()` if it is not resident."""
@@ -62,8 +66,10 @@ class ModelCache:
             entry = self._entries.get(key)
             if entry is not None:
                 return entry.model
-            if gpu:
-                for other in [k for k, e in self._entries.items() if e.gpu]:
+            gpu_keys = [k for k, e in self._entries.items() if e.gpu]
+            if gpu and self.max_gpu_models is not None and len(gpu_keys) >= self.max_gpu_models:
+                # Oldest first: insertion order of the dict.
+                for other in gpu_keys[: len(gpu_keys) - self.max_gpu_models + 1]:
                     log.info("Unloading %s to make room for %s", other, key)
                     self._drop(other)
                 release_cuda_memory()

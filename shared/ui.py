@@ -38,6 +38,10 @@ class AppContext:
     cache: ModelCache = field(default_factory=ModelCache)
     cancels: CancelRegistry = field(default_factory=CancelRegistry)
 
+    def __post_init__(self) -> None:
+        if self.profile == "zerogpu":
+            self.cache.max_gpu_models = None
+
     @property
     def outputs_dir(self) -> Path:
         return Path(self.settings.outputs_dir)

@@ -65,3 +65,10 @@ def test_unload_all_and_unknown_key():
     assert cache.unload("nope") == []
     assert sorted(cache.unload()) == ["a", "b"]
     assert not cache.is_resident("a")
+
+
+def test_unbounded_gpu_residency_for_zerogpu():
+    cache = ModelCache(max_gpu_models=None)
+    for key in ("a", "b", "c"):
+        cache.get(key, lambda: BigModel(1), gpu=True)
+    assert [e["key"] for e in cache.resident()] == ["a", "b", "c"]
