@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+import torch
 
-from shared import hub
+from shared import faults, hub
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.hardware import HardwareInfo
 from shared.profiles import PROFILES, PlacementPlan
@@ -60,7 +61,17 @@ class AppContext:
             model_dir = hub.fetch(key, self.settings, progress)
             if progress:
                 progress(0.0, f"Loading {key}")
-            return loader(model_dir, plan)
+            try:
+                model = loader(model_dir, plan)
+            except (ModelLoadError, UserInputError, torch.OutOfMemoryError):
+                raise
+            except Exception as exc:
+                # Whatever a broken checkpoint throws (safetensors header, json,
+                # unpickling, shape mismatch) becomes one clear message.
+                raise ModelLoadError(
+                    f"Could not load '{key}' from {model_dir}: {type(exc).__name__}: {exc}"
+                ) from exc
+            return faults.arm(model, key)
 
         return self.cache.get(key, load_now, gpu=plan.on_gpu)
 
