@@ -1,0 +1,138 @@
+"""NitroGen inference: frames in, decoded 18-step action chunks out. No gradio here.
+
+Preprocessing follows upstream's play loop + SigLIP processor: the whole frame
+is resized to the tower's input size (no crop, aspect not kept), rescaled by
+1/255 and normalised with mean = std = 0.5, i.e. to [-1, 1]. Frames run in
+batches; every frame gets its own noise, drawn in order from one per-request
+`torch.Generator`, so results do not depend on the batch size.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from shared.errors import UserInputError
+from shared.offload import apply_plan_to_module, execution_device
+from shared.profiles import PlacementPlan
+from shared.tasks import Cancelled, CancelToken, Progress, no_progress
+
+from .actions import chunk_to_dict
+from .checkpoint import CHECKPOINT_FILE, LoadedCheckpoint, load_checkpoint
+
+
+@dataclass
+class AgentResult:
+    raw: torch.Tensor  # [n_frames, horizon, 25] fp32, undecoded
+    chunks: list[dict]  # decoded, one per frame
+    seconds: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+
+def to_pixels(frame: Image.Image | np.ndarray, size: int) -> torch.Tensor:
+    """One RGB frame -> [3, size, size] float32 in [-1, 1] (whole frame squashed, as upstream)."""
+    image = frame if isinstance(frame, Image.Image) else Image.fromarray(np.asarray(frame, dtype=np.uint8))
+    image = image.convert("RGB")
+    if image.size != (size, size):
+        # Area averaging when shrinking (upstream's client uses cv2 INTER_AREA).
+        shrinking = image.size[0] >= size and image.size[1] >= size
+        image = image.resize((size, size), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
+    arr = torch.from_numpy(np.asarray(image, dtype=np.float32).copy()).permute(2, 0, 1)
+    return (arr * (1.0 / 255.0) - 0.5) / 0.5
+
+
+class AgentEngine:
+    def __init__(self, ckpt: LoadedCheckpoint, plan: PlacementPlan | None = None):
+        self.ckpt = ckpt
+        self.model = ckpt.model
+        self.plan = plan
+        if plan is not None:
+            self.model = apply_plan_to_module(self.model, plan)
+            self.device = execution_device(plan)
+        else:
+            self.device = torch.device("cpu")
+        self.dtype = next(self.model.parameters()).dtype
+        caps = plan.caps if plan is not None else {}
+        self.batch_size = int(caps.get("batch_size", 4))
+
+    @property
+    def config(self):
+        return self.ckpt.config
+
+    @property
+    def image_size(self) -> int:
+        return self.model.image_size
+
+    def noise(self, n: int, seed: int) -> torch.Tensor:
+        """Per-frame N(0, 1) noise [n, horizon, action_dim], from one seeded CPU generator."""
+        gen = torch.Generator().manual_seed(int(seed))
+        shape = (1, self.config.action_horizon, self.config.action_dim)
+        return torch.cat([torch.randn(shape, generator=gen) for _ in range(n)]) if n else torch.zeros(0, *shape[1:])
+
+    def predict_raw(self, pixels: torch.Tensor, noise: torch.Tensor, *, hoist: bool = True,
+                    on_step=None) -> torch.Tensor:
+        """[B, 3, S, S] pixels + [B, H, 25] noise -> raw actions [B, H, 25] (fp32, CPU)."""
+        out = self.model.sample(pixels.to(self.device), noise.to(self.device), hoist=hoist, on_step=on_step)
+        return out.float().cpu()
+
+    def run(self, frames: Sequence[Image.Image | np.ndarray], seed: int, *, noise: torch.Tensor | None = None,
+            progress: Progress = no_progress, cancel: CancelToken | None = None,
+            batch_size: int | None = None) -> AgentResult:
+        """Action chunks for `frames`. On cancel returns the chunks finished so far."""
+        if len(frames) == 0:
+            raise UserInputError("No frames to run the agent on.")
+        n = len(frames)
+        noise = self.noise(n, seed) if noise is None else noise
+        if noise.shape[0] != n:
+            raise ValueError(f"noise has {noise.shape[0]} rows for {n} frames")
+        batch = max(1, int(batch_size or self.batch_size))
+        steps = self.config.num_inference_timesteps
+        total_steps = steps * ((n + batch - 1) // batch)
+        done = {"steps": 0}
+
+        def on_step(i: int, _n: int) -> None:
+            done["steps"] += 1
+            progress(done["steps"] / total_steps, f"Denoising: frame batch step {i + 1}/{steps}")
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+
+        raws: list[torch.Tensor] = []
+        t0 = time.perf_counter()
+        cancelled = False
+        try:
+            for start in range(0, n, batch):
+                pixels = torch.stack([to_pixels(f, self.image_size) for f in frames[start:start + batch]])
+                raws.append(self.predict_raw(pixels, noise[start:start + batch], on_step=on_step))
+        except Cancelled:
+            cancelled = True
+        raw = torch.cat(raws) if raws else torch.zeros(0, self.config.action_horizon, self.config.action_dim)
+        seconds = {"inference": round(time.perf_counter() - t0, 4)}
+        return AgentResult(raw=raw, chunks=[chunk_to_dict(r) for r in raw], seconds=seconds, cancelled=cancelled)
+
+    def describe(self) -> dict:
+        cfg = self.config
+        return {
+            "checkpoint": str(self.ckpt.path),
+            "step": self.ckpt.step,
+            "epoch": self.ckpt.epoch,
+            "vision_encoder_name": cfg.vision_encoder_name,
+            "image_size": self.image_size,
+            "max_sequence_length": cfg.max_sequence_length,
+            "num_inference_timesteps": cfg.num_inference_timesteps,
+            "device": str(self.device),
+            "dtype": str(self.dtype).replace("torch.", ""),
+        }
+
+
+def load(model_dir: Path, plan: PlacementPlan | None = None) -> AgentEngine:
+    """Loader for `AppContext.load`: `<model_dir>/ng.pt` -> engine placed per `plan`."""
+    return AgentEngine(load_checkpoint(Path(model_dir) / CHECKPOINT_FILE), plan)
+
+
+__all__ = ["AgentEngine", "AgentResult", "load", "to_pixels"]

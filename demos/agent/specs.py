@@ -1,0 +1,25 @@
+"""Model specs of the game-agent demo (registered by demos.registry)."""
+
+from __future__ import annotations
+
+from shared.hub import ModelSpec
+
+from .checkpoint import CHECKPOINT_FILE, write_tiny
+from .plans import MODEL_KEY, plan
+
+LICENCE = "NVIDIA License (non-commercial research use only)"
+LICENCE_URL = "https://huggingface.co/nvidia/NitroGen"
+
+SPECS = [
+    ModelSpec(
+        key=MODEL_KEY,
+        title="NVIDIA NitroGen",
+        default_source="nvidia/NitroGen",
+        licence=LICENCE,
+        licence_url=LICENCE_URL,
+        allow_patterns=(CHECKPOINT_FILE,),
+        write_tiny=write_tiny,
+        plan=plan,
+        notes="ng.pt: {model, ckpt_config, step, epoch}; SigLIP tower built from config, weights from ng.pt.",
+    )
+]

@@ -1,0 +1,229 @@
+"""Game agent tab: NVIDIA NitroGen, one frame -> 18 gamepad actions.
+
+Public API (names are a contract, see DESIGN.md §3):
+  /agent_frame (frame)          -> actions dict
+  /agent_video (video, stride)  -> overlay mp4, timeline plot (png), actions (json file)
+Seed and frame cap come from the UI through gr.State, which Gradio keeps out
+of the API: API calls use seed 0 (reproducible) and the plan's frame cap.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from shared import hub
+from shared.errors import UserInputError
+from shared.media import VideoWriter, load_image, probe_video, read_video_frames
+from shared.outputs import new_output_path, write_sidecar
+from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
+from shared.zerogpu import gpu_task
+
+from . import engine as agent_engine
+from .actions import BUTTONS, UNTRAINED_BUTTONS
+from .overlay import chunk_panel, overlay_frame
+from .plans import MODEL_KEY
+from .plot import timeline
+
+TITLE = "Game agent (NitroGen)"
+DEMO = "agent"
+API_SEED = 0
+MAX_STRIDE = 120
+TABLE_HEADERS = ["step", "t (s)", "pressed", "untrained slots pressed", "left x", "left y", "right x", "right y"]
+
+INTRO = """### NVIDIA NitroGen: a game frame in, 18 gamepad actions out
+A generalist game-playing model (~494 M parameters: SigLIP vision tower, VL mixer, flow-matching DiT).
+From one screenshot it predicts the next **18 controller actions** (60 Hz, 0.3 s): 21 buttons and two sticks.
+Run by our own implementation, numerically identical to upstream's `get_action`; no pickle server.
+**Frame** explains one screenshot; **Video** runs the agent over a gameplay clip.
+Buttons marked *untrained* (`RIGHT_BOTTOM/LEFT/RIGHT/UP`) exist in the output but were never trained: ignore them.
+Stick y follows the model's convention (+y = down)."""
+
+LICENCE_NOTE = ("The NitroGen weights are for **non-commercial research use only** under NVIDIA's licence "
+                "(not an official NVIDIA product); do not use them commercially.")
+
+
+def _table(chunk: dict) -> list[list]:
+    return [[s["step"] + 1, s["time_s"], " ".join(s["pressed"]) or "-", " ".join(s["pressed_untrained"]) or "-",
+             *s["j_left"], *s["j_right"]] for s in chunk["steps"]]
+
+
+def _upload_path(value) -> str | None:
+    """The server-side path of an uploaded file payload (the event runs with preprocess=False so
+    that an unreadable upload reaches our validation and gets our message, not a preprocessing error)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return value.get("path")
+    return getattr(value, "path", None)
+
+
+def _engine(ctx: AppContext, progress) -> agent_engine.AgentEngine:
+    return ctx.load(MODEL_KEY, agent_engine.load, progress)
+
+
+def build_tab(ctx: AppContext) -> None:
+    plan = ctx.plan(MODEL_KEY)
+    caps = plan.caps
+    max_frames_cap = int(caps.get("max_video_frames", 48))
+    max_pixels = int(caps.get("max_image_pixels", 40_000_000))
+
+    @gpu_task(duration=30)
+    def _run_frames(frames, seed, cancel=None, progress=None):
+        eng = _engine(ctx, progress)
+        return eng, eng.run(frames, seed, progress=progress or (lambda *_: None), cancel=cancel)
+
+    # ------------------------------------------------------------- handlers
+    @gradio_errors
+    def agent_frame(frame: str, options: dict | None = None, progress=gr.Progress()) -> dict:
+        """Predict NitroGen's next 18 gamepad actions for one game screenshot.
+
+        Args:
+            frame: the game screenshot (PNG/JPEG/WebP...). The whole frame is resized to the model's
+                input size (no crop), as upstream's play loop does.
+
+        Returns:
+            actions: dict with `buttons` (18 x 21, 0/1, order in `button_names`), `j_left` / `j_right`
+            (18 x [x, y] in [-1, 1], +y = down), per-step `steps` (pressed button names, untrained slots
+            listed apart), `untrained_buttons`, `control_hz` (60) and `info` (seed, model, source,
+            profile, timings).
+        """
+        options = options or {}
+        seed = resolve_seed(options.get("seed", API_SEED))
+        timer = Timer()
+        with timer("decode"):
+            image = load_image(_upload_path(frame), max_pixels=max_pixels, max_side=16384)
+        report = gradio_progress(progress)
+        with timer("total"):
+            eng, result = _run_frames([image], seed, progress=report)
+        actions = dict(result.chunks[0])
+        actions["info"] = {
+            **ctx.base_info(MODEL_KEY, seed), "input_size": list(image.size), "engine": eng.describe(),
+            "timings_s": {**timer.seconds, **result.seconds},
+        }
+        out = new_output_path(ctx.outputs_dir, DEMO, "json")
+        out.write_text(json.dumps(actions, indent=1))
+        return actions
+
+    @gradio_errors
+    def agent_video(video: str, stride: int, options: dict | None = None, request: gr.Request = None,
+                    progress=gr.Progress()) -> tuple[str, str, str]:
+        """Run NitroGen on every `stride`-th frame of a gameplay clip.
+
+        Args:
+            video: the gameplay clip (MP4/WebM/MOV/MKV...).
+            stride: run the agent on every stride-th frame (1 = every frame).
+
+        Returns:
+            overlay mp4 (the sampled frames with the predicted controller drawn on them), a timeline plot
+            (PNG) of button presses and stick values, and the actions as a JSON file (one chunk per
+            sampled frame, with its frame index and time, plus `info`).
+        """
+        options = options or {}
+        seed = resolve_seed(options.get("seed", API_SEED))
+        cap = int(min(max(int(options.get("max_frames", max_frames_cap)), 1), max_frames_cap))
+        try:
+            stride = int(stride)
+        except (TypeError, ValueError):
+            raise UserInputError(f"The stride must be a whole number from 1 to {MAX_STRIDE}.") from None
+        if not 1 <= stride <= MAX_STRIDE:
+            raise UserInputError(f"The stride is {stride}; it must be from 1 to {MAX_STRIDE}.")
+        timer = Timer()
+        report = gradio_progress(progress)
+        with timer("decode"):
+            info = probe_video(video)
+            frames, fps = read_video_frames(video, max_frames=cap, stride=stride)
+        cancel = ctx.cancels.new(getattr(request, "session_hash", None))
+        with timer("inference"):
+            eng, result = _run_frames(frames, seed, cancel=cancel,
+                                      progress=lambda f, d="": report(0.05 + 0.8 * f, d))
+        done = len(result.chunks)
+        if done == 0:
+            raise gr.Error("Stopped before the first frame was finished.", print_exception=False)
+        indices = [i * stride for i in range(done)]
+        times = [round(i / fps, 4) for i in indices]
+        report(0.87, "Drawing the overlay video")
+        with timer("render"):
+            mp4 = new_output_path(ctx.outputs_dir, DEMO, "mp4")
+            writer = VideoWriter(mp4, max(fps / stride, 1.0))
+            for frame, chunk in zip(frames, result.chunks):
+                writer.write([overlay_frame(frame, chunk)])
+            writer.close()
+            png = timeline(result.chunks, times, new_output_path(ctx.outputs_dir, DEMO, "png"))
+        run_info = {
+            **ctx.base_info(MODEL_KEY, seed), "stride": stride, "frame_cap": cap,
+            "video": {"frames": info.frames, "fps": fps, "width": info.width, "height": info.height},
+            "sampled_frames": done, "cancelled": result.cancelled, "engine": eng.describe(),
+            "timings_s": timer.seconds,
+        }
+        payload = {
+            "info": run_info, "button_names": list(BUTTONS), "untrained_buttons": list(UNTRAINED_BUTTONS),
+            "chunks": [{"frame_index": i, "time_s": t, **c} for i, t, c in zip(indices, times, result.chunks)],
+        }
+        actions_path = new_output_path(ctx.outputs_dir, DEMO, "json")
+        actions_path.write_text(json.dumps(payload, indent=1))
+        write_sidecar(mp4, run_info)
+        report(1.0, "Done")
+        return str(mp4), str(png), str(actions_path)
+
+    # ----------------------------------------------------- UI-only helpers
+    def frame_views(actions: dict | None, step: float):
+        if not actions or "steps" not in actions:
+            return None, None
+        return chunk_panel(actions, int(step) - 1), _table(actions)
+
+    def stop(request: gr.Request):
+        ctx.cancels.cancel(request.session_hash if request else None)
+
+    # ------------------------------------------------------------------ UI
+    gr.Markdown(INTRO)
+    gr.Markdown(hub.licence_notice(MODEL_KEY) + "  \n" + LICENCE_NOTE, elem_id="agent-licence")
+    with gr.Tabs():
+        with gr.Tab("Frame", id="agent-frame-tab", elem_id="agent-frame-tab"):
+            frame_opts = gr.State({"seed": API_SEED})
+            with gr.Row():
+                with gr.Column():
+                    frame_in = gr.Image(type="filepath", label="Game screenshot", elem_id="agent-frame-input",
+                                        sources=["upload", "clipboard"])
+                    frame_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)")
+                    frame_run = gr.Button("Predict actions", variant="primary", elem_id="agent-frame-run")
+                with gr.Column():
+                    diagram = gr.Image(label="Predicted gamepad (step selected below) and the 18-step chunk",
+                                       elem_id="agent-frame-diagram", interactive=False, format="png")
+                    step = gr.Slider(1, 18, value=1, step=1, label="Step of the chunk shown on the gamepad")
+            table = gr.Dataframe(headers=TABLE_HEADERS, label="Actions per step", interactive=False,
+                                 elem_id="agent-frame-table")
+            frame_json = gr.JSON(label="Actions (API output)", elem_id="agent-frame-actions")
+            frame_seed.change(lambda s: {"seed": s}, frame_seed, frame_opts, api_visibility="private", queue=False)
+            frame_run.click(agent_frame, [frame_in, frame_opts], frame_json, api_name="agent_frame",
+                            preprocess=False, **GPU_QUEUE).then(frame_views, [frame_json, step], [diagram, table], api_visibility="private")
+            step.change(frame_views, [frame_json, step], [diagram, table], api_visibility="private")
+
+        with gr.Tab("Video", id="agent-video-tab", elem_id="agent-video-tab"):
+            video_opts = gr.State({"seed": API_SEED, "max_frames": max_frames_cap})
+            with gr.Row():
+                with gr.Column():
+                    video_in = gr.Video(label="Gameplay clip", elem_id="agent-video-input", sources=["upload"])
+                    stride = gr.Slider(1, MAX_STRIDE, value=10, step=1, label="Stride: run the agent on every k-th frame",
+                                       elem_id="agent-video-stride")
+                    max_frames = gr.Slider(1, max_frames_cap, value=max_frames_cap, step=1,
+                                           label=f"Frame cap (sampled frames; this profile allows {max_frames_cap})")
+                    video_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)")
+                    with gr.Row():
+                        video_run = gr.Button("Run the agent", variant="primary", elem_id="agent-video-run")
+                        video_stop = gr.Button("Stop", variant="stop", elem_id="agent-video-stop")
+                with gr.Column():
+                    video_out = gr.Video(label="Overlay", elem_id="agent-video-output", interactive=False)
+                    plot_out = gr.Image(label="Timeline: buttons and sticks", elem_id="agent-video-plot",
+                                        interactive=False, type="filepath")
+                    actions_out = gr.File(label="Actions (JSON)", elem_id="agent-video-actions")
+            opts_inputs = [video_seed, max_frames]
+            for comp in opts_inputs:
+                comp.change(lambda s, m: {"seed": s, "max_frames": m}, opts_inputs, video_opts,
+                            api_visibility="private", queue=False)
+            video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
+                            api_name="agent_video", **GPU_QUEUE)
+            video_stop.click(stop, None, None, api_visibility="private", queue=False)
