@@ -1,7 +1,9 @@
 """The demos the app shows, in tab order.
 
 Each entry is a package under `demos/` with a `specs` module (`SPECS`: the
-`ModelSpec`s of its models) and a `tab` module (`TITLE`, `build_tab(ctx)`).
+`ModelSpec`s of its models) and a `tab` module (`build_tab(ctx)`). The title
+lives here so that a demo that fails to import still gets its tab (showing
+the error) under the name users know.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from shared import hub
 
 log = logging.getLogger(__name__)
 
-DEMO_PACKAGES = ("voice", "video", "agent")
+# package -> tab title, in tab order
+DEMO_PACKAGES = {"voice": "Voice", "video": "Long video", "agent": "Game agent"}
 
 
 @dataclass
@@ -25,21 +28,21 @@ class LoadedDemo:
     error: str | None = None
 
 
-def load_demos(packages: tuple[str, ...] = DEMO_PACKAGES) -> list[LoadedDemo]:
+def load_demos(packages: dict[str, str] = DEMO_PACKAGES) -> list[LoadedDemo]:
     """Import every demo and register its models.
 
     A demo that fails to import becomes an error tab instead of taking the
     whole app down: the other tabs keep serving.
     """
     demos = []
-    for package in packages:
+    for package, title in packages.items():
         try:
             specs = importlib.import_module(f"demos.{package}.specs")
             for spec in specs.SPECS:
                 hub.register(spec)
             tab = importlib.import_module(f"demos.{package}.tab")
-            demos.append(LoadedDemo(package, tab.TITLE, tab))
+            demos.append(LoadedDemo(package, title, tab))
         except Exception as exc:  # noqa: BLE001 - shown in the UI, logged in full
             log.exception("Demo %s failed to load", package)
-            demos.append(LoadedDemo(package, package.capitalize(), None, f"{type(exc).__name__}: {exc}"))
+            demos.append(LoadedDemo(package, title, None, f"{type(exc).__name__}: {exc}"))
     return demos
