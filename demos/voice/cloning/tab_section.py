@@ -1,0 +1,243 @@
+"""The voice-cloning section of the Voice tab (Pocket TTS).
+
+`build_cloning_section(ctx)` is called by the Voice tab inside its own
+accordion/sub-tab. It builds the UI and registers two API endpoints:
+
+- `/clone_voice` (text, reference_audio, seed) -> audio file, info
+- `/clone_voice_stream` (same inputs) -> audio chunks as they are generated,
+  then the full file and info.
+
+The consent checkbox guards the UI button; API callers confirm consent by
+calling (said in the endpoint docstrings).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Iterator
+
+import gradio as gr
+import numpy as np
+
+from shared import hub
+from shared.errors import UserInputError
+from shared.media import save_audio
+from shared.outputs import new_output_path, write_sidecar
+from shared.tasks import CancelToken, Cancelled, stream_in_thread
+from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
+from shared.zerogpu import gpu_task
+
+from demos.voice.cloning import engine
+from demos.voice.cloning.plans import KEY
+from demos.voice.cloning.reference import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE, prepare_reference
+from demos.voice.cloning.specs import ATTRIBUTION
+
+OUTPUT_DEMO = "voice_clone"
+FORMATS = ("wav", "flac")
+CONSENT_LABEL = "I have the right to use this voice (it is mine, or its owner agreed to this use)."
+NOTICE = (
+    "**Clone only voices you have the right to use.** Upload or record "
+    f"{MIN_SECONDS:g}–{MAX_SECONDS:g} s of clear speech (any common format; silence at the ends is trimmed). "
+    "Do not use a cloned voice to deceive, impersonate or harass anyone."
+)
+
+
+def streaming_player_available() -> bool:
+    """Gradio encodes streamed audio with ffmpeg; without it the player gets growing WAV files instead."""
+    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
+
+
+def _estimate_gpu_seconds(text: str, *args, **kwargs) -> float:
+    # Pocket TTS runs several times faster than real time; ~15 chars per second of speech.
+    return 20 + len(text or "") / 15
+
+
+def build_cloning_section(ctx: AppContext) -> None:
+    """Build the cloning UI inside the caller's layout block and register its endpoints."""
+
+    def run(text: str, reference_audio: str | None, seed, cancel: CancelToken, progress=None) -> Iterator[tuple]:
+        """Validate, load, generate: yields (chunk wave, None) per piece, then (full wave, info)."""
+        progress = progress or (lambda fraction, description="": None)
+        text = engine.check_text(text)
+        if reference_audio is None or str(reference_audio).strip() == "":
+            raise UserInputError("No reference audio was given. Upload or record a clip of the voice to clone.")
+        started = time.perf_counter()
+        seed = resolve_seed(seed)
+        timings = {}
+        t0 = time.perf_counter()
+        reference = prepare_reference(reference_audio)
+        timings["reference_s"] = round(time.perf_counter() - t0, 4)
+        t0 = time.perf_counter()
+        cloner = ctx.load(KEY, engine.load, progress)
+        timings["load_s"] = round(time.perf_counter() - t0, 4)
+        pieces = []
+        try:
+            for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=progress):
+                pieces.append(chunk.wave)
+                yield chunk.wave, None
+            cancelled = False
+        except Cancelled:
+            cancelled = True
+        stats = dict(cloner.last_stats)
+        wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        audio_s = len(wave) / SAMPLE_RATE
+        timings.update(
+            encode_s=stats.get("encode_s"),
+            first_audio_s=stats.get("first_audio_s"),
+            generate_s=stats.get("generate_s"),
+            total_s=round(time.perf_counter() - started, 4),
+        )
+        info = {
+            **ctx.base_info(KEY, seed),
+            "timings": timings,
+            "audio_seconds": round(audio_s, 3),
+            "real_time_factor": round(stats["generate_s"] / audio_s, 4) if audio_s and stats.get("generate_s") else None,
+            "sample_rate": SAMPLE_RATE,
+            "reference_seconds": round(len(reference) / SAMPLE_RATE, 3),
+            "voice_cache": stats.get("voice_cache"),
+            "chunks": stats.get("chunks"),
+            "frames": stats.get("frames"),
+            "cancelled": cancelled,
+            "device": cloner.device,
+            "licence": hub.licence_notice(KEY),
+        }
+        yield wave, info
+
+    def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
+        fmt = (fmt or "wav").lower()
+        if fmt not in FORMATS:
+            raise UserInputError(f"Unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
+        if wave.size == 0:
+            raise UserInputError("Nothing was generated (the run was stopped before the first piece).")
+        path = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, fmt)
+        save_audio(path, wave, SAMPLE_RATE)
+        info["file"] = path.name
+        info["format"] = fmt
+        write_sidecar(path, info)
+        return str(path)
+
+    @gpu_task(duration=_estimate_gpu_seconds)
+    def generate_all(text, reference_audio, seed, cancel) -> tuple[np.ndarray, dict]:
+        final = (None, None)
+        for final in run(text, reference_audio, seed, cancel):
+            pass
+        return final
+
+    streaming = streaming_player_available()
+
+    def stream_pieces(text, reference_audio, seed, fmt, cancel, progress) -> Iterator[tuple]:
+        """(chunk for the player, file, info) as pieces arrive."""
+        so_far = []
+        for wave, info in stream_in_thread(lambda: run(text, reference_audio, seed, cancel, progress), cancel):
+            if info is not None:
+                path = save(wave, info, fmt)
+                yield (None if streaming else path), path, info
+            elif streaming:
+                yield (SAMPLE_RATE, _to_int16(wave)), None, None
+            else:
+                # No ffmpeg: show the audio so far as a plain WAV after each piece.
+                so_far.append(wave)
+                partial = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, "wav")
+                save_audio(partial, np.concatenate(so_far), SAMPLE_RATE)
+                yield str(partial), None, None
+
+    @gradio_errors
+    def clone_voice(text: str, reference_audio: str, seed: float = -1) -> tuple[str, dict]:
+        """Say `text` in the voice of a reference recording (zero-shot cloning with Pocket TTS).
+
+        By calling this endpoint you confirm you have the right to use the voice in the reference recording.
+
+        Args:
+            text: What the cloned voice says (up to 1,000 characters; long text is split at sentences).
+            reference_audio: A recording of the voice to clone: 2-30 s of speech after trimming silence; any common format, rate and channel count.
+            seed: Random seed for the sampling noise; -1 picks one (reported in info).
+
+        Returns:
+            The generated speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings, voice cache hit or miss).
+        """
+        wave, info = generate_all(text, reference_audio, seed, CancelToken())
+        return save(wave, info, "wav"), info
+
+    @gradio_errors
+    def clone_voice_stream(text: str, reference_audio: str, seed: float = -1, request: gr.Request = None) -> Iterator[tuple]:
+        """Streaming variant of /clone_voice: yields audio as each sentence group is generated, then the full file and info.
+
+        By calling this endpoint you confirm you have the right to use the voice in the reference recording.
+
+        Args:
+            text: What the cloned voice says (up to 1,000 characters; long text is split at sentences).
+            reference_audio: A recording of the voice to clone: 2-30 s of speech after trimming silence; any common format, rate and channel count.
+            seed: Random seed for the sampling noise; -1 picks one (reported in info).
+        """
+        session = getattr(request, "session_hash", None)
+        cancel = ctx.cancels.new(session)
+        try:
+            yield from stream_pieces(text, reference_audio, seed, "wav", cancel, None)
+        finally:
+            ctx.cancels.release(session, cancel)
+
+    @gradio_errors
+    def clone_from_ui(text, reference_audio, seed, consent, fmt, request: gr.Request, progress=gr.Progress()):
+        if not consent:
+            raise UserInputError("Tick the consent box first: clone only voices you have the right to use.")
+        session = getattr(request, "session_hash", None)
+        cancel = ctx.cancels.new(session)
+        try:
+            yield from stream_pieces(text, reference_audio, seed, fmt, cancel, gradio_progress(progress))
+        finally:
+            ctx.cancels.release(session, cancel)
+
+    def stop(request: gr.Request) -> None:
+        ctx.cancels.cancel(getattr(request, "session_hash", None))
+
+    # ------------------------------------------------------------------ UI
+    gr.Markdown(NOTICE, elem_id="clone-notice")
+    gr.Markdown(f"{hub.licence_notice(KEY)} {ATTRIBUTION}", elem_id="clone-licence")
+    with gr.Row():
+        with gr.Column():
+            reference_audio = gr.Audio(
+                sources=["upload", "microphone"],
+                type="filepath",
+                label=f"Reference voice ({MIN_SECONDS:g}–{MAX_SECONDS:g} s of speech)",
+                elem_id="clone-reference",
+            )
+            text = gr.Textbox(
+                label="Text",
+                lines=4,
+                max_length=engine.MAX_TEXT_CHARS,
+                placeholder="What the cloned voice should say (up to 1,000 characters).",
+                elem_id="clone-text",
+            )
+            with gr.Row():
+                seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)", elem_id="clone-seed")
+                fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="clone-format")
+            consent = gr.Checkbox(value=False, label=CONSENT_LABEL, elem_id="clone-consent")
+            with gr.Row():
+                run_button = gr.Button("Clone voice", variant="primary", elem_id="clone-run")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="clone-stop")
+        with gr.Column():
+            player = gr.Audio(
+                label="Cloned speech", streaming=streaming, autoplay=True, interactive=False,
+                type="filepath",
+                elem_id="clone-player",
+            )
+            download = gr.File(label="Download", interactive=False, elem_id="clone-download")
+            info = gr.JSON(label="Info", elem_id="clone-info")
+
+    ui_event = run_button.click(
+        clone_from_ui, [text, reference_audio, seed, consent, fmt], [player, download, info],
+        api_visibility="private", **GPU_QUEUE,
+    )
+    stop_button.click(stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    # API endpoints (contract names and parameters) on hidden triggers.
+    api_plain = gr.Button(visible=False)
+    api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", **GPU_QUEUE)
+    api_stream = gr.Button(visible=False)
+    api_stream.click(
+        clone_voice_stream, [text, reference_audio, seed], [player, download, info],
+        api_name="clone_voice_stream", **GPU_QUEUE,
+    )
+
+
+def _to_int16(wave: np.ndarray) -> np.ndarray:
+    return (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
