@@ -28,7 +28,7 @@ from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
 
-TITLE = "Game agent (NitroGen)"
+TITLE = "Game agent"
 DEMO = "agent"
 API_SEED = 0
 MAX_STRIDE = 120
