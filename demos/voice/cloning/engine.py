@@ -215,9 +215,15 @@ class PocketCloner:
         inputs = self.processor(
             text=self._prompt(piece), audio_prompt_latents=[latents], return_tensors="pt"
         ).to(self.model.device)
+        import torch
+
         self.model._request = request
+        # transformers draws (and multiplies by zero) noise from the global RNG
+        # even when not sampling: fork it so other users' streams stay untouched.
+        devices = [self.model.device] if self.model.device.type == "cuda" else []
         try:
-            out = self.model.generate(**inputs, do_sample=False, return_dict_in_generate=True)
+            with torch.random.fork_rng(devices=devices):
+                out = self.model.generate(**inputs, do_sample=False, return_dict_in_generate=True)
         finally:
             self.model._request = None
         count = int(out.audio_latents_mask[0].sum())
