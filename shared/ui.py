@@ -82,8 +82,8 @@ class AppContext:
 
 def out_of_memory_message(profile: str) -> str:
     lower = _LOWER_PROFILE.get(profile)
-    hint = f"start with --profile {lower}" if lower else "use a shorter input"
-    return f"Out of GPU memory on profile '{profile}'. Try a shorter input or fewer frames, or {hint}."
+    hint = f", or restart with --profile {lower}" if lower else ""
+    return f"Out of GPU memory on profile '{profile}'. Try a shorter input or fewer frames{hint}."
 
 
 def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
