@@ -168,6 +168,24 @@ def tiny_ckpt_config() -> dict:
     }
 
 
+def released_ckpt_config() -> dict:
+    """The ckpt_config of the released ng.pt as far as it is known second-hand (real sizes).
+
+    Used only to build real-size random models for benchmarks and the
+    parameter-count test; loading a real ng.pt always reads its own config.
+    """
+    cfg = tiny_ckpt_config()
+    m = cfg["model_cfg"]
+    m.update(hidden_size=1024, vision_hidden_size=1024, max_seq_len=1024, num_inference_timesteps=16)
+    for stack in (m["diffusion_model_cfg"], m["vl_self_attention_cfg"]):
+        stack.update(num_attention_heads=16, attention_head_dim=64, output_dim=1024)
+    m["diffusion_model_cfg"].update(num_layers=8, cross_attention_dim=1024)
+    m["vl_self_attention_cfg"]["num_layers"] = 4
+    cfg["tokenizer_cfg"].update(num_visual_tokens_per_frame=256, max_sequence_length=256)
+    cfg["experiment_name"] = "released-config-random-weights"
+    return cfg
+
+
 def random_state_dict(model: NitroGen, seed: int, scale: float = 0.05) -> dict[str, torch.Tensor]:
     """Seeded random weights for every key of `model` (norm gains near 1, sinusoid tables kept)."""
     gen = torch.Generator().manual_seed(seed)

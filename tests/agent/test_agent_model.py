@@ -12,7 +12,8 @@ import torch
 
 from demos.agent.actions import BUTTONS, UNTRAINED_BUTTONS, chunk_to_dict, decode
 from demos.agent.checkpoint import (
-    build_empty, load_checkpoint, load_state_strict, read_checkpoint, tiny_ckpt_config, write_tiny,
+    build_empty, load_checkpoint, load_state_strict, read_checkpoint, released_ckpt_config, tiny_ckpt_config,
+    write_tiny,
 )
 from demos.agent.config import parse_ckpt_config, siglip_config_dict
 from demos.agent.engine import AgentEngine, load, to_pixels
@@ -164,15 +165,7 @@ def test_tower_config_from_the_name_table():
 
 
 def _real_config() -> dict:
-    cfg = tiny_ckpt_config()  # same schema; the sizes of the released ng.pt filled in
-    m = cfg["model_cfg"]
-    m.update(hidden_size=1024, vision_hidden_size=1024, max_seq_len=1024, num_inference_timesteps=16)
-    for stack in (m["diffusion_model_cfg"], m["vl_self_attention_cfg"]):
-        stack.update(num_attention_heads=16, attention_head_dim=64, output_dim=1024)
-    m["diffusion_model_cfg"].update(num_layers=8, cross_attention_dim=1024)
-    m["vl_self_attention_cfg"]["num_layers"] = 4
-    cfg["tokenizer_cfg"].update(num_visual_tokens_per_frame=256, max_sequence_length=256)
-    return cfg
+    return released_ckpt_config()
 
 
 def test_real_config_builds_the_published_parameter_count():
