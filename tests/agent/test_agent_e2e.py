@@ -136,3 +136,19 @@ def test_agent_video_mode_in_the_browser(tiny_server, browser_page, media):
     page.locator("#agent-video-output video").first.wait_for()
     page.locator("#agent-video-plot img").first.wait_for()
     page.locator("#agent-video-actions").get_by_text(".json").first.wait_for()
+
+
+def test_example_play_loop_client_prints_the_actions(tiny_server, media):
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, str(repo / "examples" / "agent_play_loop.py"), "--server", tiny_server,
+         "--image", str(media["png"])],
+        capture_output=True, text=True, timeout=120, cwd=repo,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("-- 18 actions at 60 Hz")
+    assert len(lines) == 19 and lines[1].split()[0] == "0" and "L(" in lines[1]
