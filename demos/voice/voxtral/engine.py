@@ -400,3 +400,15 @@ def quantize_int8_weight_only(model: VoxtralTTSModel) -> None:
         return isinstance(module, torch.nn.Linear) and (fqn.startswith("layers.") or fqn.startswith("acoustic_transformer."))
 
     quantize_(model, Int8WeightOnlyConfig(), filter_fn=is_target)
+
+
+def load_engine(model_dir: Path, plan) -> VoxtralEngine:
+    """`ctx.load` loader: the engine placed as the PlacementPlan says.
+
+    Off CUDA every plan runs in float32 on the CPU (bf16 matmuls are slow there).
+    """
+    from shared.offload import execution_device, torch_dtype
+
+    device = execution_device(plan)
+    dtype = torch_dtype(plan.dtype) if device.type == "cuda" else torch.float32
+    return VoxtralEngine.load(model_dir, device=str(device), dtype=dtype, quantization=plan.quantization)

@@ -1,0 +1,39 @@
+"""Model specs of the Voice tab: Voxtral-4B-TTS (preset voices) and, when its
+package is present, the Pocket TTS cloning model."""
+from __future__ import annotations
+
+import importlib
+
+from shared.hub import ModelSpec
+
+from demos.voice import plans
+from demos.voice.voxtral.checkpoint import ALLOW_PATTERNS, HUB_REPO_ID
+from demos.voice.voxtral.tiny import write_tiny
+
+VOXTRAL_LICENCE = "CC BY-NC 4.0"
+VOXTRAL_LICENCE_URL = "https://creativecommons.org/licenses/by-nc/4.0/"
+
+VOXTRAL = ModelSpec(
+    key=plans.KEY,
+    title="Voxtral-4B-TTS-2603",
+    default_source=HUB_REPO_ID,
+    licence=VOXTRAL_LICENCE,
+    licence_url=VOXTRAL_LICENCE_URL,
+    write_tiny=write_tiny,
+    plan=plans.plan,
+    allow_patterns=ALLOW_PATTERNS,
+    notes="Mistral's 4B text-to-speech model with 20 preset voices in 9 languages; non-commercial licence.",
+)
+
+
+def _cloning_specs() -> list[ModelSpec]:
+    try:
+        module = importlib.import_module("demos.voice.cloning.specs")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("demos.voice.cloning"):
+            return []  # the cloning package is optional
+        raise
+    return list(module.SPECS)
+
+
+SPECS: list[ModelSpec] = [VOXTRAL, *_cloning_specs()]

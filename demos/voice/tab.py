@@ -1,0 +1,307 @@
+"""The Voice tab: Voxtral-4B-TTS preset voices, streamed; plus voice cloning when present.
+
+Endpoints (DESIGN.md §3):
+- `/tts` (text, voice, seed) -> audio file, info
+- `/tts_stream` (same inputs) -> audio chunks as frames are generated, then the file and info
+Both also take optional `cfg_alpha`, `euler_steps`, `max_seconds` (defaults shown in the UI).
+"""
+from __future__ import annotations
+
+import importlib
+import shutil
+import time
+from typing import Iterator
+
+import gradio as gr
+import numpy as np
+
+from shared import hub
+from shared.errors import UserInputError
+from shared.media import save_audio
+from shared.outputs import new_output_path, write_sidecar
+from shared.tasks import CancelToken, stream_in_thread
+from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
+from shared.zerogpu import gpu_task
+
+from demos.voice import plans
+from demos.voice.plans import KEY
+from demos.voice.voxtral import engine as voxtral_engine
+from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
+from demos.voice.voxtral.engine import SynthesisOptions, SynthesisStats
+from demos.voice.voxtral.tiny import PRESET_VOICES
+from demos.voice.voxtral.voices import DEFAULT_VOICE, grouped_choices
+
+TITLE = "Voice"
+OUTPUT_DEMO = "voice_voxtral"
+FORMATS = ("wav", "flac")
+LICENCE_NOTE = (
+    "Voxtral-4B-TTS weights are licensed **CC BY-NC 4.0**: non-commercial use only, with attribution to Mistral AI. "
+    "Voices are the 20 presets shipped with the model (the open weights have no codec encoder, so no cloning with Voxtral)."
+)
+
+
+def _streaming_player_available() -> bool:
+    # Gradio encodes streamed audio with ffmpeg; without it we stream growing WAV files.
+    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
+
+
+def _to_int16(wave: np.ndarray) -> np.ndarray:
+    return (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def summary_line(info: dict) -> str:
+    """'First audio after 0.42 s · real-time factor 0.31 · 6.4 s of audio · seed 12'."""
+    first = info.get("time_to_first_audio_s")
+    rtf = info.get("real_time_factor")
+    parts = [
+        f"First audio after **{first:.2f} s**" if first is not None else "No audio generated",
+        f"real-time factor **{rtf:.2f}**" if rtf is not None else None,
+        f"{info.get('audio_seconds', 0):.1f} s of audio",
+        f"seed {info.get('seed')}",
+        f"stopped: {info.get('stop_reason')}",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def _estimate_gpu_seconds(text: str, voice: str, seed, cfg_alpha=None, euler_steps=None, max_seconds=None, *a, **k) -> float:
+    # About 0.1 s of compute per second of audio on a big GPU, plus model load.
+    return 30 + 0.2 * float(max_seconds or plans.DEFAULT_SECONDS)
+
+
+def build_tab(ctx: AppContext) -> None:
+    plan = ctx.plan(KEY)
+    max_chars = int(plan.caps.get("text_chars", plans.TEXT_CHARS))
+    max_seconds_cap = float(plan.caps.get("max_seconds", plans.CPU_MAX_SECONDS))
+    default_seconds = min(float(plan.caps.get("default_seconds", plans.DEFAULT_SECONDS)), max_seconds_cap)
+    streaming = _streaming_player_available()
+
+    def options_for(cfg_alpha, euler_steps, max_seconds) -> SynthesisOptions:
+        seconds = default_seconds if max_seconds is None else float(max_seconds)
+        if seconds > max_seconds_cap:
+            raise UserInputError(f"Max duration is {seconds:g} s; the limit on profile '{ctx.profile}' is {max_seconds_cap:g} s.")
+        return SynthesisOptions(
+            cfg_alpha=DEFAULT_CFG_ALPHA if cfg_alpha is None else float(cfg_alpha),
+            n_steps=None if euler_steps is None else int(euler_steps),
+            max_seconds=seconds,
+            max_chars=max_chars,
+        )
+
+    def run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel: CancelToken, progress=None) -> Iterator[tuple]:
+        """Yields ((sample_rate, chunk), None) per audio chunk, then (full wave, info)."""
+        progress = progress or (lambda fraction, description="": None)
+        started = time.perf_counter()
+        options = options_for(cfg_alpha, euler_steps, max_seconds)
+        voxtral_engine.validate_text(text, max_chars)  # fail before loading the model
+        if voice not in PRESET_VOICES:
+            raise UserInputError(f"Unknown voice '{voice}'; choose one of: {', '.join(PRESET_VOICES)}.")
+        seed = resolve_seed(seed)
+        t0 = time.perf_counter()
+        tts = ctx.load(KEY, voxtral_engine.load_engine, progress)
+        load_s = round(time.perf_counter() - t0, 4)
+        stats = SynthesisStats()
+        pieces = []
+        for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=progress, stats=stats):
+            pieces.append(chunk.samples)
+            yield (chunk.sample_rate, chunk.samples), None
+        wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        numbers = stats.to_dict()
+        info = {
+            **ctx.base_info(KEY, seed),
+            "voice": voice,
+            "cfg_alpha": options.cfg_alpha,
+            "euler_steps": options.n_steps or DEFAULT_DECODING_STEPS,
+            "max_seconds": options.max_seconds,
+            "sample_rate": tts.sample_rate,
+            "audio_seconds": round(len(wave) / tts.sample_rate, 3),
+            "frames": numbers["frames"],
+            "segments": numbers["segments"],
+            "stop_reason": numbers["stop_reason"],
+            "time_to_first_audio_s": numbers["time_to_first_audio_s"],
+            "real_time_factor": numbers["real_time_factor"],
+            "timings": {"load_s": load_s, "generate_s": numbers["total_s"], "total_s": round(time.perf_counter() - started, 4)},
+            "device": str(tts.device),
+            "dtype": str(tts.dtype).replace("torch.", ""),
+            "licence": hub.licence_notice(KEY),
+        }
+        yield wave, info
+
+    def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
+        fmt = (fmt or "wav").lower()
+        if fmt not in FORMATS:
+            raise UserInputError(f"Unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
+        if wave.size == 0:
+            raise UserInputError("Nothing was generated (the run was stopped before the first audio).")
+        path = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, fmt)
+        save_audio(path, wave, int(info["sample_rate"]))
+        info["file"] = path.name
+        info["format"] = fmt
+        write_sidecar(path, info)
+        return str(path)
+
+    @gpu_task(duration=_estimate_gpu_seconds)
+    def generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel) -> tuple[np.ndarray, dict]:
+        final = (None, None)
+        for final in run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel):
+            pass
+        return final
+
+    def stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, progress) -> Iterator[tuple]:
+        """(player value, download file, summary line, info) as chunks arrive."""
+        so_far = []
+        work = lambda: run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress)  # noqa: E731
+        for wave, info in stream_in_thread(work, cancel):
+            if info is not None:
+                path = save(wave, info, fmt)
+                yield (None if streaming else path), path, summary_line(info), info
+            elif streaming:
+                rate, samples = wave
+                yield (rate, _to_int16(samples)), None, "Generating…", None
+            else:
+                rate, samples = wave
+                so_far.append(samples)
+                partial = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, "wav")
+                save_audio(partial, np.concatenate(so_far), rate)
+                yield str(partial), None, "Generating…", None
+
+    @gradio_errors
+    def tts(
+        text: str,
+        voice: str = DEFAULT_VOICE,
+        seed: float = -1,
+        cfg_alpha: float = DEFAULT_CFG_ALPHA,
+        euler_steps: int = DEFAULT_DECODING_STEPS,
+        max_seconds: float = default_seconds,
+    ) -> tuple[str, dict]:
+        """Speak `text` with one of Voxtral-4B-TTS's 20 preset voices.
+
+        Args:
+            text: What to say (up to the character limit shown in the UI, 2,000 by default; long text is split at sentences).
+            voice: Preset voice name, e.g. neutral_female, casual_male, fr_female, de_male, hi_female.
+            seed: Seed for the flow-matching noise; -1 picks one (reported in info).
+            cfg_alpha: Classifier-free guidance strength of the acoustic flow (default 1.2).
+            euler_steps: Euler steps of the acoustic flow per frame (default 7).
+            max_seconds: Stop after this much audio.
+
+        Returns:
+            The speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings,
+            time to first audio, real-time factor, stop reason).
+        """
+        wave, info = generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, CancelToken())
+        path = save(wave, info, "wav")
+        return path, info
+
+    @gradio_errors
+    def tts_stream(
+        text: str,
+        voice: str = DEFAULT_VOICE,
+        seed: float = -1,
+        cfg_alpha: float = DEFAULT_CFG_ALPHA,
+        euler_steps: int = DEFAULT_DECODING_STEPS,
+        max_seconds: float = default_seconds,
+        request: gr.Request = None,
+    ) -> Iterator[tuple]:
+        """Streaming variant of /tts: yields audio chunks as frames are generated, then the full WAV file and info.
+
+        Args:
+            text: What to say (long text is split at sentences and streamed continuously).
+            voice: Preset voice name, e.g. neutral_female, casual_male, fr_female.
+            seed: Seed for the flow-matching noise; -1 picks one (reported in info).
+            cfg_alpha: Classifier-free guidance strength of the acoustic flow (default 1.2).
+            euler_steps: Euler steps of the acoustic flow per frame (default 7).
+            max_seconds: Stop after this much audio.
+        """
+        session = getattr(request, "session_hash", None)
+        cancel = ctx.cancels.new(session)
+        try:
+            yield from stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, "wav", cancel, None)
+        finally:
+            ctx.cancels.release(session, cancel)
+
+    @gradio_errors
+    def tts_from_ui(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, request: gr.Request, progress=gr.Progress()):
+        session = getattr(request, "session_hash", None)
+        cancel = ctx.cancels.new(session)
+        try:
+            yield from stream_pieces(
+                text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, gradio_progress(progress)
+            )
+        finally:
+            ctx.cancels.release(session, cancel)
+
+    def stop(request: gr.Request) -> None:
+        ctx.cancels.cancel(getattr(request, "session_hash", None))
+
+    # ------------------------------------------------------------------ UI
+    gr.Markdown(
+        "Text to speech with **Voxtral-4B-TTS-2603**, run by our own PyTorch engine: audio starts playing "
+        "while the rest is generated.",
+        elem_id="tts-intro",
+    )
+    gr.Markdown(f"{hub.licence_notice(KEY)} {LICENCE_NOTE}", elem_id="tts-licence")
+    with gr.Tabs(elem_id="voice-subtabs"):
+        with gr.Tab("Preset voices (Voxtral)", elem_id="tts-subtab"):
+            with gr.Row():
+                with gr.Column():
+                    text = gr.Textbox(
+                        label=f"Text (up to {max_chars:,} characters)",
+                        lines=5,
+                        max_length=max_chars,
+                        placeholder="Type what the voice should say. Long text is split at sentences and streamed.",
+                        elem_id="tts-text",
+                    )
+                    counter = gr.Markdown(f"0 / {max_chars:,} characters", elem_id="tts-counter")
+                    voice = gr.Dropdown(
+                        choices=grouped_choices(PRESET_VOICES),
+                        value=DEFAULT_VOICE,
+                        label="Voice (20 presets, grouped by language)",
+                        elem_id="tts-voice",
+                    )
+                    with gr.Row():
+                        seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the one used is shown below)", elem_id="tts-seed")
+                        fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="tts-format")
+                    with gr.Accordion("Advanced", open=False, elem_id="tts-advanced"):
+                        cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
+                        euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")
+                        max_seconds = gr.Slider(
+                            1, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
+                        )
+                    with gr.Row():
+                        run_button = gr.Button("Speak", variant="primary", elem_id="tts-run")
+                        stop_button = gr.Button("Stop", variant="stop", elem_id="tts-stop")
+                with gr.Column():
+                    player = gr.Audio(
+                        label="Speech", streaming=streaming, autoplay=True, interactive=False,
+                        type="filepath", elem_id="tts-player",
+                    )
+                    download = gr.File(label="Download", interactive=False, elem_id="tts-download")
+                    summary = gr.Markdown("", elem_id="tts-summary")
+                    info = gr.JSON(label="Info", elem_id="tts-info")
+        _build_cloning_subtab(ctx)
+
+    # Character counter runs in the browser only.
+    text.input(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
+    ui_event = run_button.click(
+        tts_from_ui, [text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt], [player, download, summary, info],
+        api_visibility="private", **GPU_QUEUE,
+    )
+    stop_button.click(stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    # API endpoints (contract names and parameters) on hidden triggers.
+    api_plain = gr.Button(visible=False)
+    api_plain.click(tts, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [download, info], api_name="tts", **GPU_QUEUE)
+    api_stream = gr.Button(visible=False)
+    api_stream.click(
+        tts_stream, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [player, download, summary, info],
+        api_name="tts_stream", **GPU_QUEUE,
+    )
+
+
+def _build_cloning_subtab(ctx: AppContext) -> None:
+    """The Pocket TTS cloning section, when its package is present."""
+    try:
+        section = importlib.import_module("demos.voice.cloning.tab_section")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("demos.voice.cloning"):
+            return
+        raise
+    with gr.Tab("Clone a voice", elem_id="clone-subtab"):
+        section.build_cloning_section(ctx)
