@@ -38,6 +38,15 @@ CODEC_LEFT_CONTEXT_FRAMES = 25
 FIRST_CHUNK_FRAMES = 5  # small first chunk: time to first audio
 CHUNK_FRAMES = 25
 DEFAULT_MAX_SECONDS = 60.0
+# Per sentence group, a generous speech-length budget: ~15 characters per second
+# is typical speech, 0.15 s per character more than doubles it. It stops a group
+# that never emits END_AUDIO from eating the whole request's duration.
+SEGMENT_BASE_SECONDS = 2.0
+SEGMENT_SECONDS_PER_CHAR = 0.15
+
+
+def segment_frame_budget(segment: str, frame_rate: float) -> int:
+    return int(math.ceil((SEGMENT_BASE_SECONDS + SEGMENT_SECONDS_PER_CHAR * len(segment)) * frame_rate))
 
 NoiseFn = Callable[[int], torch.Tensor]  # global frame index -> x0 [n_acoustic]
 
@@ -69,6 +78,7 @@ class SynthesisStats:
     total_s: float = 0.0
     audio_s: float = 0.0
     segment_stops: list[str] = field(default_factory=list)
+    codes: torch.Tensor | None = None  # [T, 37] every decoded frame, for checks
 
     @property
     def real_time_factor(self) -> float | None:
@@ -334,11 +344,12 @@ class VoxtralEngine:
                 remaining = max_frames - len(decoder.frames)
                 if remaining <= 0:
                     break
+                budget = min(remaining, segment_frame_budget(segment, self.cfg.codec.frame_rate))
                 progress(n / len(segments), f"Sentence group {n + 1} of {len(segments)}")
                 gen = self.iter_frames(
                     segment, voice, noise,
                     cfg_alpha=options.cfg_alpha, n_steps=options.n_steps,
-                    max_frames=remaining, frame_offset=len(decoder.frames), cancel=cancel,
+                    max_frames=budget, frame_offset=len(decoder.frames), cancel=cancel,
                 )
                 while True:
                     try:
@@ -346,7 +357,8 @@ class VoxtralEngine:
                     except StopIteration as stop:
                         stats.segments += 1
                         stats.segment_stops.append(stop.value)
-                        stats.stop_reason = stop.value
+                        # A group cut by its own budget is not the request's stop reason.
+                        stats.stop_reason = stop.value if budget == remaining or stop.value != "max_duration" else "segment_budget"
                         break
                     decoder.push(codes)
                     target = options.first_chunk_frames if decoder.decoded == 0 else options.chunk_frames
@@ -362,6 +374,7 @@ class VoxtralEngine:
                 yield emit(tail)
         finally:
             stats.frames = len(decoder.frames)
+            stats.codes = torch.stack(decoder.frames) if decoder.frames else None
             stats.total_s = time.perf_counter() - started
         progress(1.0, "Done")
 
