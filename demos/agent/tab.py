@@ -17,7 +17,7 @@ import numpy as np
 
 from shared import hub
 from shared.errors import UserInputError
-from shared.media import VideoWriter, load_image, probe_video, read_video_frames
+from shared.media import VideoWriter, load_image
 from shared.outputs import new_output_path, write_sidecar
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -27,6 +27,7 @@ from .actions import BUTTONS, UNTRAINED_BUTTONS
 from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
+from .video import read_sampled_frames
 
 TITLE = "Game agent"
 DEMO = "agent"
@@ -134,8 +135,8 @@ def build_tab(ctx: AppContext) -> None:
         timer = Timer()
         report = gradio_progress(progress)
         with timer("decode"):
-            info = probe_video(video)
-            frames, fps = read_video_frames(video, max_frames=cap, stride=stride)
+            frames, info = read_sampled_frames(video, stride=stride, max_frames=cap)
+        fps = info.fps
         cancel = ctx.cancels.new(getattr(request, "session_hash", None))
         with timer("inference"):
             eng, result = _run_frames(frames, seed, cancel=cancel,
