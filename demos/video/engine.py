@@ -1,0 +1,215 @@
+"""Helios engine: load a variant, run one request chunk by chunk. Never imports gradio.
+
+The pipeline call is diffusers' own; around it we add
+- `callback_on_step_end` for progress (chunk and step) and cancellation
+  (raising from the callback ends the run within one denoising step), and
+- `decoded_chunks_to` so every decoded chunk leaves the GPU at once and is
+  written to the mp4 (see streaming.py).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from shared.offload import execution_device
+from shared.profiles import PlacementPlan
+from shared.tasks import CancelToken, Cancelled, Progress, no_progress
+
+from .limits import CHUNK_FRAMES, FPS, Resolution, chunks_for, output_frames
+from .placement import apply_plan
+from .streaming import ChunkWriter, decoded_chunks_to
+from .variants import GenerationSettings, Variant
+
+
+def _pyramid_class():
+    from diffusers import HeliosPyramidPipeline
+
+    class StablePyramidPipeline(HeliosPyramidPipeline):
+        """diffusers' HeliosPyramidPipeline, with a CPU-safe block-noise factorisation.
+
+        With gamma = 1/3 (every Helios scheduler config) the 4x4 covariance of
+        the stage-transition noise is singular up to rounding; in fp32 its
+        smallest eigenvalue rounds to -3e-8 and CPU LAPACK refuses the
+        Cholesky factorisation. Only then do we factorise in float64 (the
+        exact matrix is positive semi-definite plus the pipeline's own 1e-8
+        jitter), drawing the same random numbers in the same order.
+        """
+
+        def sample_block_noise(self, batch_size, channel, num_frames, height, width, patch_size=(1, 2, 2),
+                               device=None, generator=None):
+            try:
+                return super().sample_block_noise(batch_size, channel, num_frames, height, width, patch_size,
+                                                  device, generator)
+            except torch.linalg.LinAlgError:
+                pass
+            if isinstance(generator, list):
+                generator = generator[0]
+            if generator is None:
+                generator = torch.Generator(device=device)
+            gamma = float(self.scheduler.config.gamma)
+            _, ph, pw = patch_size
+            size = ph * pw
+            eye = torch.eye(size, dtype=torch.float64)
+            cov = eye * (1 + gamma) - torch.ones(size, size, dtype=torch.float64) * gamma + eye * 1e-8
+            lower = torch.linalg.cholesky(cov).float().to(device)
+            blocks = batch_size * channel * num_frames * (height // ph) * (width // pw)
+            z = torch.randn(blocks, size, generator=generator, device=generator.device).to(device)
+            noise = (z @ lower.T).view(batch_size, channel, num_frames, height // ph, width // pw, ph, pw)
+            return noise.permute(0, 1, 2, 3, 5, 4, 6).reshape(batch_size, channel, num_frames, height, width)
+
+    return StablePyramidPipeline
+
+
+def pipeline_class(variant: Variant):
+    if variant.pyramid:
+        return _pyramid_class()
+    from diffusers import HeliosPipeline
+
+    return HeliosPipeline
+
+
+def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan):
+    """`from_pretrained` exactly as for the Hub repo, then the plan's placement."""
+    from shared.offload import torch_dtype
+
+    kwargs = {}
+    if variant.pyramid:
+        # Registered in the pipeline config; passed too so either repo layout works.
+        kwargs = dict(is_distilled=variant.name == "distilled", is_cfg_zero_star=variant.defaults.use_zero_init)
+    dtypes = {name: torch_dtype(plan.component(name).dtype) for name in ("transformer", "text_encoder", "vae")}
+    pipe = pipeline_class(variant).from_pretrained(
+        str(model_dir), dtype={**dtypes, "default": dtypes["transformer"]},
+        low_cpu_mem_usage=plan.low_cpu_mem_usage, **kwargs,
+    )
+    pipe.set_progress_bar_config(disable=True)  # progress goes through our callback
+    return apply_plan(pipe, plan)
+
+
+@dataclass
+class VideoRequest:
+    prompt: str
+    mode: str  # t2v | i2v | v2v
+    num_frames: int
+    resolution: Resolution
+    seed: int
+    settings: GenerationSettings
+    image: object | None = None  # PIL image (i2v), already fitted to the resolution
+    video: list | None = None  # PIL frames (v2v), already fitted to the resolution
+
+
+@dataclass
+class ChunkUpdate:
+    chunk: int  # 1-based index of the chunk just finished
+    chunks: int
+    frames: int  # frames in the video so far
+    partial: Path | None  # playable mp4 of the video so far
+
+
+@dataclass
+class VideoResult:
+    path: Path | None
+    frames: int
+    chunks_done: int
+    chunks_total: int
+    cancelled: bool
+    seconds: dict = field(default_factory=dict)
+
+
+class HeliosEngine:
+    def __init__(self, pipe, variant: Variant, plan: PlacementPlan) -> None:
+        self.pipe = pipe
+        self.variant = variant
+        self.plan = plan
+        self.device = execution_device(plan)
+
+    def describe(self) -> dict:
+        return {"pipeline": "HeliosPyramidPipeline" if self.variant.pyramid else "HeliosPipeline",
+                "scheduler": type(self.pipe.scheduler).__name__, "device": str(self.device)}
+
+    def total_steps(self, request: VideoRequest) -> int:
+        chunks = chunks_for(request.num_frames)
+        return sum(self.variant.steps_per_chunk(request.settings, first_chunk=k == 0) for k in range(chunks))
+
+    def pipeline_kwargs(self, request: VideoRequest) -> dict:
+        s = request.settings
+        kwargs = dict(
+            prompt=request.prompt, height=request.resolution.height, width=request.resolution.width,
+            num_frames=request.num_frames, guidance_scale=s.guidance_scale,
+            generator=torch.Generator(device=self.device).manual_seed(request.seed),
+        )
+        if s.guidance_scale > 1.0 and s.negative_prompt:
+            kwargs["negative_prompt"] = s.negative_prompt
+        if self.variant.pyramid:
+            kwargs.update(pyramid_num_inference_steps_list=list(s.steps), use_zero_init=s.use_zero_init,
+                          zero_steps=s.zero_steps, is_amplify_first_chunk=s.amplify_first_chunk)
+        else:
+            kwargs["num_inference_steps"] = s.steps[0]
+        if request.mode == "i2v":
+            kwargs["image"] = request.image
+        elif request.mode == "v2v":
+            kwargs["video"] = request.video
+        return kwargs
+
+    def generate(self, request: VideoRequest, out_path: Path, *, on_chunk: Callable[[ChunkUpdate], None] | None = None,
+                 progress: Progress = no_progress, cancel: CancelToken | None = None) -> VideoResult:
+        cancel = cancel or CancelToken()
+        chunks = chunks_for(request.num_frames)
+        total = max(1, self.total_steps(request))
+        writer = ChunkWriter(out_path, FPS)
+        state = {"steps": 0, "chunk_steps": 0}
+        started = time.perf_counter()
+        seconds: dict[str, float] = {}
+
+        def step_done(pipe, i, t, callback_kwargs):
+            state["steps"] += 1
+            state["chunk_steps"] += 1
+            k = writer.chunks
+            per_chunk = self.variant.steps_per_chunk(request.settings, first_chunk=k == 0)
+            progress(min(state["steps"] / total, 0.999),
+                     f"Chunk {k + 1}/{chunks} · step {min(state['chunk_steps'], per_chunk)}/{per_chunk}")
+            cancel.raise_if_cancelled()
+            return {}
+
+        def chunk_done(frames: np.ndarray) -> None:
+            writer.add_chunk(frames)
+            state["chunk_steps"] = 0
+            seconds.setdefault("first_chunk", round(time.perf_counter() - started, 3))
+            progress(min(state["steps"] / total, 0.999), f"Chunk {writer.chunks}/{chunks} done")
+            if on_chunk is not None:
+                on_chunk(ChunkUpdate(writer.chunks, chunks, writer.frames_written, writer.snapshot()))
+
+        cancelled = False
+        progress(0.0, "Encoding the prompt" + (" and the input" if request.mode != "t2v" else ""))
+        try:
+            cancel.raise_if_cancelled()
+            with decoded_chunks_to(self.pipe.vae, chunk_done):
+                self.pipe(**self.pipeline_kwargs(request), output_type="latent", callback_on_step_end=step_done)
+        except Cancelled:
+            cancelled = True
+        finally:
+            self.pipe.maybe_free_model_hooks()  # the pipeline skips this when a run is interrupted
+        done = writer.chunks
+        path = writer.finish()
+        seconds["total"] = round(time.perf_counter() - started, 3)
+        if done:
+            seconds["per_chunk"] = round(seconds["total"] / done, 3)
+        frames = output_frames(done)
+        return VideoResult(path=path, frames=frames, chunks_done=done, chunks_total=chunks, cancelled=cancelled,
+                           seconds=seconds)
+
+
+def load(variant: Variant) -> Callable[[Path, PlacementPlan], HeliosEngine]:
+    """The `ctx.load` loader for one variant."""
+
+    def loader(model_dir: Path, plan: PlacementPlan) -> HeliosEngine:
+        return HeliosEngine(load_pipeline(model_dir, variant, plan), variant, plan)
+
+    return loader
+
+
+__all__ = ["CHUNK_FRAMES", "ChunkUpdate", "HeliosEngine", "VideoRequest", "VideoResult", "load", "load_pipeline"]

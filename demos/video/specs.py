@@ -1,0 +1,27 @@
+"""Model specs of the video tab: the three Helios checkpoints (Apache-2.0)."""
+from __future__ import annotations
+
+import functools
+
+from shared.hub import ModelSpec
+
+from . import checkpoint, plans
+from .variants import VARIANTS
+
+LICENCE = "Apache-2.0"
+LICENCE_URL = "https://www.apache.org/licenses/LICENSE-2.0"
+# The diffusers layout: configs, safetensors shards and the tokenizer files.
+ALLOW_PATTERNS = (
+    "model_index.json", "*/config.json", "*/*.safetensors", "*/*.safetensors.index.json",
+    "scheduler/scheduler_config.json", "tokenizer/*", "README.md", "LICENSE*",
+)
+
+SPECS = [
+    ModelSpec(
+        key=v.key, title=v.title, default_source=v.repo, licence=LICENCE, licence_url=LICENCE_URL,
+        write_tiny=functools.partial(checkpoint.write_tiny, v.name),
+        plan=functools.partial(plans.plan, v.key), allow_patterns=ALLOW_PATTERNS,
+        notes="14B Wan-based autoregressive video model by PKU-YuanGroup; diffusers format.",
+    )
+    for v in VARIANTS.values()
+]

@@ -1,0 +1,292 @@
+"""Long video tab: Helios text/image/video-to-video, streamed chunk by chunk.
+
+Public API (names are a contract, see DESIGN.md §3):
+  /video        (prompt, mode, image, video, num_frames, variant, seed) -> mp4, info
+  /video_stream (same inputs) -> yields (partial mp4 of the video so far, info) after every chunk
+The Advanced settings (resolution, steps, guidance, ...) travel in a gr.State,
+which Gradio keeps out of the API: API calls get each variant's recommended
+settings and the profile's default resolution.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import gradio as gr
+
+from shared import hub
+from shared.errors import UserInputError
+from shared.outputs import new_output_path, write_sidecar
+from shared.tasks import CancelToken
+from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
+from shared.zerogpu import gpu_task
+
+from . import engine as video_engine
+from .clips import clip_to_continue, first_frame
+from .limits import (CHUNK_FRAMES, FPS, MODE_TITLES, RESOLUTIONS, check_frames, check_guidance, check_mode,
+                     check_prompt, check_resolution, check_steps, describe_length)
+from .streaming import drop_partials, iterate_callbacks
+from .variants import DEFAULT_VARIANT, VARIANTS
+
+TITLE = "Long video"
+DEMO = "video"
+
+INTRO = """### Helios: real-time long video generation (14B, PKU-YuanGroup)
+Text, an image (used as the first frame) or a clip to continue in, minutes-long video out, **33 frames per
+chunk**. The video so far appears after every chunk; **Stop** ends the run within one denoising step and keeps
+the finished chunks. Runs diffusers' own `HeliosPyramidPipeline` (Distilled, Mid) and `HeliosPipeline` (Base).
+Trained at 384x640 only: other sizes drift or jump between chunks."""
+
+
+def _upload_path(value) -> str | None:
+    """Server-side path of an upload payload (events run with preprocess=False so bad files get our message)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        if isinstance(value.get("video"), dict):  # gr.Video payload: {"video": FileData, "subtitles": ...}
+            return value["video"].get("path")
+        return value.get("path")
+    return getattr(value, "path", None)
+
+
+def _variant(name):
+    if name not in VARIANTS:
+        raise UserInputError(f"Unknown variant {name!r}; choose one of: {', '.join(VARIANTS)}.")
+    return VARIANTS[name]
+
+
+def _estimate_seconds(variant_name: str, num_frames: int) -> float:
+    """ZeroGPU duration request: ~2 s per chunk for Distilled on an H100 (upstream), x10 for CFG variants."""
+    per_chunk = 4.0 if variant_name == "distilled" else 40.0
+    return 30 + per_chunk * max(1, int(num_frames) // CHUNK_FRAMES)
+
+
+def build_tab(ctx: AppContext) -> None:
+    plan = ctx.plan(VARIANTS[DEFAULT_VARIANT].key)
+    caps = plan.caps
+    resolutions = list(caps.get("resolutions", RESOLUTIONS))
+    default_resolution = caps.get("default_resolution", resolutions[0])
+    max_frames = int(caps.get("max_frames", 1452))
+
+    # ------------------------------------------------------------ request
+    def prepare(prompt, mode, image, video, num_frames, variant, seed, options):
+        """Validate everything before any model work; returns (variant, request, upload facts)."""
+        options = options or {}
+        v = _variant(variant)
+        prompt = check_prompt(prompt)
+        mode = check_mode(mode)
+        frames = check_frames(num_frames, max_frames)
+        resolution = check_resolution(options.get("resolution", default_resolution), resolutions)
+        settings = v.defaults
+        if "steps" in options:
+            settings = settings.with_steps(check_steps(options["steps"], v.max_steps))
+        if "guidance_scale" in options and v.name != "distilled":
+            settings = replace(settings, guidance_scale=check_guidance(options["guidance_scale"]))
+        if "amplify_first_chunk" in options and v.name == "distilled":
+            settings = replace(settings, amplify_first_chunk=bool(options["amplify_first_chunk"]))
+        if "use_zero_init" in options and v.name == "mid":
+            settings = replace(settings, use_zero_init=bool(options["use_zero_init"]))
+        upload = {}
+        first, clip = None, None
+        if mode == "i2v":
+            path = _upload_path(image)
+            if not path:
+                raise UserInputError("Image-to-video needs an image: upload the first frame (PNG, JPEG, WebP).")
+            first = first_frame(path, resolution)
+        elif mode == "v2v":
+            path = _upload_path(video)
+            if not path:
+                raise UserInputError("Video-to-video needs a clip of at least 33 frames to continue.")
+            clip, upload = clip_to_continue(path, resolution)
+        request = video_engine.VideoRequest(prompt=prompt, mode=mode, num_frames=frames, resolution=resolution,
+                                            seed=resolve_seed(seed), settings=settings, image=first, video=clip)
+        return v, request, upload
+
+    def info_for(v, request, result, upload, timer, eng=None) -> dict:
+        return {
+            **ctx.base_info(v.key, request.seed), "variant": v.name, "mode": request.mode,
+            "prompt": request.prompt, "requested_frames": request.num_frames,
+            "frames": result.frames if result else 0, "fps": FPS,
+            "seconds_of_video": round((result.frames if result else 0) / FPS, 3),
+            "resolution": request.resolution.label, "chunks_done": result.chunks_done if result else 0,
+            "chunks_total": result.chunks_total if result else 0, "cancelled": bool(result and result.cancelled),
+            "settings": request.settings.to_dict(), "upload": upload,
+            "plan": {"offload": plan.offload, "fp8_layerwise": plan.fp8_layerwise, "host_ram_gb": plan.host_ram_gb},
+            "engine": eng.describe() if eng else None, "licence": "Apache-2.0",
+            "timings_s": {**timer.seconds, **(result.seconds if result else {})},
+        }
+
+    @gpu_task(duration=lambda v, request, out, cancel: _estimate_seconds(v.name, request.num_frames))
+    def run_stream(v, request, out: Path, cancel: CancelToken):
+        """Yields ("progress", f, d), ChunkUpdate, ..., ("result", (engine, VideoResult))."""
+        def run(emit):
+            report = lambda f, d="": emit(("progress", f, d))  # noqa: E731 - delivered on the request thread
+            eng = ctx.load(v.key, video_engine.load(v), report)
+            return eng, eng.generate(request, out, on_chunk=emit, progress=report, cancel=cancel)
+
+        yield from iterate_callbacks(run, cancel)
+
+    def stream(prompt, mode, image, video, num_frames, variant, seed, options, request, progress):
+        timer = Timer()
+        report = gradio_progress(progress)
+        with timer("validate"):
+            v, req, upload = prepare(prompt, mode, image, video, num_frames, variant, seed, options)
+        session = getattr(request, "session_hash", None)
+        cancel = ctx.cancels.new(session)
+        out = new_output_path(ctx.outputs_dir, DEMO, "mp4")
+        try:
+            yield from _stream_items(v, req, out, cancel, report, timer, upload)
+        finally:
+            ctx.cancels.release(session, cancel)
+            drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
+
+    def _stream_items(v, req, out, cancel, report, timer, upload):
+        eng = result = None
+        for item in run_stream(v, req, out, cancel):
+            if isinstance(item, video_engine.ChunkUpdate):
+                partial = {"chunk": item.chunk, "chunks": item.chunks, "frames": item.frames,
+                           "seconds_of_video": round(item.frames / FPS, 3), "seed": req.seed, "partial": True}
+                yield ("partial", str(item.partial) if item.partial else None, partial)
+            elif item[0] == "progress":
+                report(item[1], item[2])
+            else:
+                eng, result = item[1]
+        info = info_for(v, req, result, upload, timer, eng)
+        if result.path is None:
+            raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
+        write_sidecar(result.path, info)
+        yield ("final", str(result.path), info)
+
+    # ------------------------------------------------------------ API handlers
+    @gradio_errors
+    def video_stream(prompt: str, mode: str, image: str | None, video: str | None, num_frames: int, variant: str,
+                     seed: int, options: dict | None = None, request: gr.Request = None, progress=gr.Progress()):
+        """Generate a Helios video and stream it: a playable mp4 of the video so far after every 33-frame chunk.
+
+        Args:
+            prompt: what the video shows (up to 2,000 characters).
+            mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
+            image: the first frame, for i2v (PNG/JPEG/WebP).
+            video: the clip to continue, for v2v (at least 33 frames).
+            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
+            variant: "distilled" (default, fast), "mid" or "base".
+            seed: random seed; -1 picks one (returned in info).
+
+        Yields:
+            (mp4 of the video so far, info) after each chunk; the last item is the final video and full info.
+        """
+        for kind, path, info in stream(prompt, mode, image, video, num_frames, variant, seed, options, request,
+                                       progress):
+            yield path, info
+
+    @gradio_errors
+    def video_api(prompt: str, mode: str, image: str | None, video: str | None, num_frames: int, variant: str,
+                  seed: int, options: dict | None = None, request: gr.Request = None,
+                  progress=gr.Progress()) -> tuple[str, dict]:
+        """Generate a Helios video (text/image/video-to-video) and return the finished mp4.
+
+        Args:
+            prompt: what the video shows (up to 2,000 characters).
+            mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
+            image: the first frame, for i2v (PNG/JPEG/WebP).
+            video: the clip to continue, for v2v (at least 33 frames).
+            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
+            variant: "distilled" (default, fast), "mid" or "base".
+            seed: random seed; -1 picks one (returned in info).
+
+        Returns:
+            the mp4 (24 fps) and info: seed, model key and source, profile, frames, chunks, settings, timings.
+        """
+        last = None
+        for kind, path, info in stream(prompt, mode, image, video, num_frames, variant, seed, options, request,
+                                       progress):
+            last = (path, info)
+        return last
+
+    def stop(request: gr.Request):
+        ctx.cancels.cancel(request.session_hash if request else None)
+
+    # ------------------------------------------------------------ UI helpers
+    def advanced_for(variant):
+        v = VARIANTS.get(variant, VARIANTS[DEFAULT_VARIANT])
+        d = v.defaults
+        label = "Steps per pyramid stage (3 stages)" if v.pyramid else "Denoising steps"
+        return (gr.update(maximum=v.max_steps, value=d.steps[0], label=label),
+                gr.update(value=d.guidance_scale, interactive=v.name != "distilled"),
+                gr.update(value=d.amplify_first_chunk, visible=v.name == "distilled"),
+                gr.update(value=d.use_zero_init, visible=v.name == "mid"))
+
+    def options_of(resolution, steps, guidance, amplify, zero_init):
+        return {"resolution": resolution, "steps": steps, "guidance_scale": guidance,
+                "amplify_first_chunk": amplify, "use_zero_init": zero_init}
+
+    def mode_visibility(mode):
+        return gr.update(visible=mode == "i2v"), gr.update(visible=mode == "v2v")
+
+    def add_to_gallery(video_path, info, gallery):
+        gallery = list(gallery or [])
+        if video_path and isinstance(info, dict) and "frames" in info and "variant" in info:
+            gallery.insert(0, (video_path, f"{info['variant']} · {info['mode']} · {info['frames']} frames · seed "
+                                           f"{info['seed']}" + (" · stopped" if info.get("cancelled") else "")))
+        return gallery, gallery
+
+    # ------------------------------------------------------------ UI
+    dv = VARIANTS[DEFAULT_VARIANT]
+    gr.Markdown(INTRO)
+    gr.Markdown("  \n".join(hub.licence_notice(v.key) for v in VARIANTS.values()), elem_id="video-licence")
+    gr.Markdown(f"Profile **{plan.profile}**: {plan.notes} Host RAM needed: about {plan.host_ram_gb:g} GB.",
+                elem_id="video-plan")
+    options_state = gr.State(options_of(default_resolution, dv.defaults.steps[0], dv.defaults.guidance_scale,
+                                        dv.defaults.amplify_first_chunk, dv.defaults.use_zero_init))
+    gallery_state = gr.State([])
+    with gr.Row():
+        with gr.Column():
+            prompt = gr.Textbox(label="Prompt", lines=4, max_length=2000, elem_id="video-prompt",
+                                placeholder="A red fox trots through fresh snow at dawn, tracking shot.")
+            mode = gr.Radio([(t, k) for k, t in MODE_TITLES.items()], value="t2v", label="Mode", elem_id="video-mode")
+            image = gr.Image(type="filepath", label="First frame (image-to-video)", visible=False,
+                             elem_id="video-image", sources=["upload", "clipboard"])
+            video = gr.Video(label="Clip to continue (video-to-video, at least 33 frames)", visible=False,
+                             elem_id="video-video", sources=["upload"])
+            num_frames = gr.Slider(CHUNK_FRAMES, max_frames, value=CHUNK_FRAMES, step=CHUNK_FRAMES,
+                                   label=f"Frames (steps of 33, up to {max_frames})", elem_id="video-frames")
+            length = gr.Markdown("Output: " + describe_length(CHUNK_FRAMES), elem_id="video-length")
+            variant = gr.Radio([(v.title, k) for k, v in VARIANTS.items()], value=DEFAULT_VARIANT,
+                               label="Model", elem_id="video-variant")
+            seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the seed used is shown in the info)",
+                             elem_id="video-seed")
+            with gr.Accordion("Advanced", open=False):
+                resolution = gr.Dropdown(resolutions, value=default_resolution,
+                                         label="Resolution (height x width)", elem_id="video-resolution",
+                                         info="; ".join(f"{r}: {RESOLUTIONS[r].note}" for r in resolutions))
+                steps = gr.Slider(1, dv.max_steps, value=dv.defaults.steps[0], step=1,
+                                  label="Steps per pyramid stage (3 stages)")
+                guidance = gr.Slider(1.0, 20.0, value=dv.defaults.guidance_scale, step=0.5,
+                                     label="Guidance scale (Distilled uses none)", interactive=False)
+                amplify = gr.Checkbox(value=dv.defaults.amplify_first_chunk,
+                                      label="Amplify first chunk (twice the steps on chunk 1)")
+                zero_init = gr.Checkbox(value=False, visible=False, label="CFG-Zero* zero init")
+            with gr.Row():
+                run = gr.Button("Generate", variant="primary", elem_id="video-run")
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop")
+                api_btn = gr.Button("video (API)", visible=False)
+        with gr.Column():
+            output = gr.Video(label="Video (updates after every chunk)", autoplay=True, interactive=False,
+                              elem_id="video-output")
+            info = gr.JSON(label="Info", elem_id="video-info")
+            gallery = gr.Gallery(label="This session's videos", columns=3, height="auto", elem_id="video-gallery")
+
+    advanced = [resolution, steps, guidance, amplify, zero_init]
+    for comp in advanced:
+        comp.change(options_of, advanced, options_state, api_visibility="private", queue=False)
+    variant.change(advanced_for, variant, [steps, guidance, amplify, zero_init], api_visibility="private",
+                   queue=False)
+    mode.change(mode_visibility, mode, [image, video], api_visibility="private", queue=False)
+    num_frames.change(lambda n: "Output: " + describe_length(int(n)), num_frames, length,
+                      api_visibility="private", queue=False)
+    inputs = [prompt, mode, image, video, num_frames, variant, seed, options_state]
+    run.click(video_stream, inputs, [output, info], api_name="video_stream", preprocess=False,
+              **GPU_QUEUE).then(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
+                                api_visibility="private")
+    api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, **GPU_QUEUE)
+    stop_btn.click(stop, None, None, api_visibility="private", queue=False)
