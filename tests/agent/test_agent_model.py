@@ -273,3 +273,29 @@ def test_cancel_returns_finished_frames(engine):
 
     result = engine.run(_frames(6), seed=0, batch_size=2, progress=progress, cancel=token)
     assert result.cancelled and result.raw.shape[0] == 2
+
+
+def test_bf16_placement_runs_with_fp32_euler_state(fixture_ckpt, reference):
+    # The GPU plan's dtype, exercised on CPU: close to fp32, state stays fp32.
+    model = _model_for(fixture_ckpt, 16).to(torch.bfloat16)
+    run = reference["runs"]["max_sequence_length=16"]
+    out = model.sample(reference["pixel_values"][:, 0], run["initial_noise"])
+    assert out.dtype == torch.float32
+    assert (out - run["action_tensor"]).abs().max() < 5e-2
+
+
+def test_plans_fp32_on_cpu_bf16_on_every_gpu_profile():
+    from shared.profiles import PROFILES
+
+    gpu = HardwareInfo(cuda=True, device_name="gpu", vram_total_gb=6, vram_free_gb=5.5, ram_total_gb=16,
+                       ram_available_gb=12, zerogpu=False)
+    cpu = HardwareInfo(cuda=False, device_name="cpu", vram_total_gb=0, vram_free_gb=0, ram_total_gb=8,
+                       ram_available_gb=6, zerogpu=False)
+    assert (plan("cpu", gpu).device, plan("cpu", gpu).dtype) == ("cpu", "float32")
+    for profile in PROFILES:
+        if profile in ("cpu", "auto"):
+            continue
+        p = plan(profile, gpu)
+        assert (p.device, p.dtype, p.offload) == ("cuda", "bfloat16", "none")
+        assert p.vram_gb <= 6  # fits the smallest profile
+    assert plan("auto", cpu).device == "cpu"
