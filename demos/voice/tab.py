@@ -263,7 +263,7 @@ def build_tab(ctx: AppContext) -> None:
                         cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
                         euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")
                         max_seconds = gr.Slider(
-                            1, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
+                            0.2, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
                         )
                     with gr.Row():
                         run_button = gr.Button("Speak", variant="primary", elem_id="tts-run")
@@ -279,7 +279,7 @@ def build_tab(ctx: AppContext) -> None:
         _build_cloning_subtab(ctx)
 
     # Character counter runs in the browser only.
-    text.input(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
+    text.change(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
     ui_event = run_button.click(
         tts_from_ui, [text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt], [player, download, summary, info],
         api_visibility="private", **GPU_QUEUE,
