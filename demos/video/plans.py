@@ -25,7 +25,7 @@ TRANSFORMER_BF16_GB = 28.6
 TRANSFORMER_FP8_GB = 14.3
 TEXT_ENCODER_GB = 11.4
 VAE_GB = 0.5
-RUNTIME_OVERHEAD_GB = 6.0  # torch, CUDA context, the Python process, decoded frames in flight
+RUNTIME_OVERHEAD_GB = 5.0  # torch, CUDA context, the Python process, decoded frames in flight
 ALL_RESOLUTIONS = tuple(RESOLUTIONS)
 CPU_RESOLUTIONS = ("192x320", "320x192")
 

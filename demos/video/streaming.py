@@ -43,6 +43,7 @@ def to_uint8_frames(video: torch.Tensor) -> np.ndarray:
 def decoded_chunks_to(vae, on_chunk: Callable[[np.ndarray], None]):
     """Route every `vae.decode` during the block to `on_chunk` (host uint8 frames)."""
     original = vae.decode
+    shadowed = vars(vae).get("decode")  # an instance attribute we must put back (e.g. a test spy)
 
     def decode(z, return_dict: bool = True, **kwargs):
         video = original(z, return_dict=False, **kwargs)[0]
@@ -61,7 +62,10 @@ def decoded_chunks_to(vae, on_chunk: Callable[[np.ndarray], None]):
     try:
         yield
     finally:
-        del vae.decode  # back to the class method
+        if shadowed is None:
+            del vae.decode  # back to the class method
+        else:
+            vae.decode = shadowed
 
 
 def kept_frames(decoded: int) -> int:
