@@ -22,8 +22,10 @@ from pathlib import Path
 # The placeholder tokens the processor reads from the tokenizer (as attributes)
 # and the model reads from its config (as ids). The names of the attributes are
 # fixed by `PocketTTSProcessor`; the strings are ours (tiny checkpoint only).
-PLACEHOLDER_ATTRS = ("audio_prompt_bos_token", "audio_prompt_token", "audio_latent_token", "audio_bos_token")
-_PLACEHOLDER_STRINGS = ("<voice_bos>", "<voice>", "<latent>", "<audio_bos>")
+# Added after the text vocabulary in the order of PocketTTSConfig's default ids
+# (prompt 4000, latent 4001, prompt BOS 4002, audio BOS 4003 after 4000 pieces).
+PLACEHOLDER_ATTRS = ("audio_prompt_token", "audio_latent_token", "audio_prompt_bos_token", "audio_bos_token")
+_PLACEHOLDER_STRINGS = ("<voice>", "<latent>", "<voice_bos>", "<audio_bos>")
 _BASE_SPECIALS = ("<unk>", "<s>", "</s>", "<pad>")  # pad id 3, as PocketTTSConfig's default
 
 CODEC_SUBDIR = "audio_tokenizer"
@@ -73,6 +75,25 @@ def _train_tokenizer(vocab_size: int):
     return tokenizer
 
 
+def _pad_tokenizer(tokenizer, size: int):
+    """The same Unigram pieces plus never-chosen filler pieces up to `size` entries."""
+    from tokenizers import models
+
+    state = json.loads(tokenizer.to_str())
+    vocab = [tuple(entry) for entry in state["model"]["vocab"]]
+    vocab += [(f"<filler_{i}>", -100.0) for i in range(size - len(vocab))]
+    padded = type(tokenizer).from_str(tokenizer.to_str())
+    padded.model = models.Unigram(vocab, unk_id=state["model"]["unk_id"])
+    return padded
+
+
+def real_size_configs():
+    """The configs transformers documents as those of the released checkpoints (their defaults)."""
+    from transformers import PocketTTSAudioTokenizerConfig, PocketTTSConfig
+
+    return PocketTTSConfig(), PocketTTSAudioTokenizerConfig()
+
+
 def tiny_configs(text_vocab: int = 120):
     """Tiny model and codec configs of the real schema (frame size 1920 at 24 kHz kept)."""
     from transformers import PocketTTSAudioTokenizerConfig, PocketTTSConfig
@@ -88,9 +109,9 @@ def tiny_configs(text_vocab: int = 120):
         max_position_embeddings=4096,
         latent_dim=latent_dim,
         pad_token_id=3,
-        audio_prompt_bos_token_id=text_vocab,
-        audio_prompt_token_id=text_vocab + 1,
-        audio_latent_token_id=text_vocab + 2,
+        audio_prompt_token_id=text_vocab,
+        audio_latent_token_id=text_vocab + 1,
+        audio_prompt_bos_token_id=text_vocab + 2,
         audio_bos_token_id=text_vocab + 3,
         flow_head_config=dict(
             hidden_size=32,
@@ -115,6 +136,24 @@ def tiny_configs(text_vocab: int = 120):
 
 def write_tiny(dest: Path) -> None:
     """Write a tiny random Pocket TTS checkpoint in the real layout into `dest`."""
+    backend = _train_tokenizer(vocab_size=120)
+    model_config, codec_config = tiny_configs(backend.get_vocab_size())
+    _write(Path(dest), backend, model_config, codec_config)
+
+
+def write_real_size_random(dest: Path, *, eos_bias: float | None = None) -> None:
+    """A random-weight checkpoint of the real size (benchmarks): real configs, 4000-piece tokenizer.
+
+    `eos_bias` sets the end-of-speech head's bias: random weights put its
+    logit above the stop threshold at once, so a benchmark pushes it far down
+    to generate the whole frame budget the text implies.
+    """
+    model_config, codec_config = real_size_configs()
+    backend = _pad_tokenizer(_train_tokenizer(vocab_size=120), model_config.audio_prompt_token_id)
+    _write(Path(dest), backend, model_config, codec_config, eos_bias=eos_bias)
+
+
+def _write(dest: Path, backend, model_config, codec_config, eos_bias: float | None = None) -> None:
     import torch
     from transformers import (
         GenerationConfig,
@@ -125,12 +164,7 @@ def write_tiny(dest: Path) -> None:
     )
     from transformers.tokenization_utils_tokenizers import TokenizersBackend
 
-    dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    backend = _train_tokenizer(vocab_size=120)
-    text_vocab = backend.get_vocab_size()
-    model_config, codec_config = tiny_configs(text_vocab)
-
     tokenizer = TokenizersBackend(
         tokenizer_object=backend,
         unk_token="<unk>",
@@ -141,13 +175,13 @@ def write_tiny(dest: Path) -> None:
     )
     ids = tokenizer.convert_tokens_to_ids(list(_PLACEHOLDER_STRINGS))
     expected = [
-        model_config.audio_prompt_bos_token_id,
         model_config.audio_prompt_token_id,
         model_config.audio_latent_token_id,
+        model_config.audio_prompt_bos_token_id,
         model_config.audio_bos_token_id,
     ]
     if ids != expected:  # the config's ids must be the tokenizer's
-        raise RuntimeError(f"tiny tokenizer placeholder ids {ids} != config ids {expected}")
+        raise RuntimeError(f"tokenizer placeholder ids {ids} != config ids {expected}")
 
     # Fixed seed: the tiny checkpoint is the same bytes on every machine.
     with torch.random.fork_rng(devices=[]):
@@ -157,6 +191,9 @@ def write_tiny(dest: Path) -> None:
         # Random init leaves the end-of-speech logit near 0, above the default
         # threshold (-4), so tiny runs stop right after the minimum number of
         # frames (plus the tail): short, fast test runs.
+        if eos_bias is not None:
+            with torch.no_grad():
+                model.eos_head.bias.fill_(eos_bias)
     model.generation_config = GenerationConfig(do_sample=True, temperature=0.7, num_flow_steps=1)
     model.save_pretrained(dest)
     codec.save_pretrained(dest / CODEC_SUBDIR)

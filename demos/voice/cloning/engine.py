@@ -37,6 +37,8 @@ MAX_TEXT_CHARS = 1000
 # Tokens per generated piece: the original's sentence grouping size (about
 # 15 s of speech), small enough that the first piece arrives quickly.
 CHUNK_TOKENS = 50
+# The first piece is cut shorter (at a sentence or clause end) for a quick first audio.
+FIRST_CHUNK_TOKENS = 20
 VOICE_CACHE_SIZE = 8
 _AUDIO_TOKENIZER_POINTER = "audio_tokenizer_config.json"
 
@@ -164,8 +166,14 @@ class PocketCloner:
         return prompt[0] if isinstance(prompt, list) else prompt
 
     def split(self, text: str) -> list[str]:
+        """Sentence groups of up to CHUNK_TOKENS tokens; the first one kept short so audio starts early."""
         pieces = [p for p in self.processor.split_text(text, max_tokens=CHUNK_TOKENS) if p.strip()]
-        return pieces or [text]
+        if not pieces:
+            return [text]
+        head = [p for p in self.processor.split_text(pieces[0], max_tokens=FIRST_CHUNK_TOKENS) if p.strip()]
+        if len(head) > 1:
+            pieces[:1] = [head[0], " ".join(head[1:])]
+        return pieces
 
     # -------------------------------------------------------------- speech
     def stream(
@@ -176,8 +184,13 @@ class PocketCloner:
         *,
         cancel: CancelToken | None = None,
         progress: Progress | None = None,
+        max_frames: int | None = None,
     ) -> Iterator[Chunk]:
-        """Generate `text` in the reference's voice, one sentence group at a time."""
+        """Generate `text` in the reference's voice, one sentence group at a time.
+
+        `max_frames` caps each piece (12.5 frames per second); by default the
+        budget is transformers' own, derived from the piece's length.
+        """
         import torch
 
         text = check_text(text)
@@ -203,7 +216,7 @@ class PocketCloner:
                 cancel.raise_if_cancelled()
                 progress(index / len(pieces), f"Speaking part {index + 1} of {len(pieces)}")
                 t1 = time.perf_counter()
-                wave = self._generate_piece(piece, latents, request)
+                wave = self._generate_piece(piece, latents, request, max_frames)
                 stats["generate_s"] = round(stats["generate_s"] + time.perf_counter() - t1, 4)
                 if stats["first_audio_s"] is None:
                     stats["first_audio_s"] = round(time.perf_counter() - start, 4)
@@ -211,7 +224,7 @@ class PocketCloner:
                 yield Chunk(wave=wave, index=index, count=len(pieces), text=piece)
             progress(1.0, "Done")
 
-    def _generate_piece(self, piece: str, latents, request: _Request) -> np.ndarray:
+    def _generate_piece(self, piece: str, latents, request: _Request, max_frames: int | None = None) -> np.ndarray:
         inputs = self.processor(
             text=self._prompt(piece), audio_prompt_latents=[latents], return_tensors="pt"
         ).to(self.model.device)
@@ -223,7 +236,8 @@ class PocketCloner:
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         try:
             with torch.random.fork_rng(devices=devices):
-                out = self.model.generate(**inputs, do_sample=False, return_dict_in_generate=True)
+                limit = {"max_new_tokens": int(max_frames)} if max_frames else {}
+                out = self.model.generate(**inputs, do_sample=False, return_dict_in_generate=True, **limit)
         finally:
             self.model._request = None
         count = int(out.audio_latents_mask[0].sum())
