@@ -110,3 +110,26 @@ def test_content_hash_ignores_the_container(tmp_path):
 def test_check_reference_wants_mono():
     with pytest.raises(UserInputError, match="mono"):
         check_reference(np.zeros((SAMPLE_RATE * 3, 2), np.float32))
+
+
+def test_browser_microphone_webm_opus(tmp_path):
+    """Browsers record WebM/Opus at 48 kHz; it is decoded with PyAV and resampled."""
+    import av
+
+    sr = 48_000
+    wave = voiced_tone(2.5, sr)
+    path = tmp_path / "mic.webm"
+    with av.open(str(path), "w", format="webm") as container:
+        stream = container.add_stream("libopus", rate=sr, layout="mono")
+        frame_size = 960
+        for start in range(0, len(wave) - frame_size + 1, frame_size):
+            frame = av.AudioFrame.from_ndarray(wave[None, start:start + frame_size], format="flt", layout="mono")
+            frame.sample_rate = sr
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    out = prepare_reference(path)
+    assert abs(len(out) / SAMPLE_RATE - 2.5) < 0.15
+    assert abs(dominant_hz(out, SAMPLE_RATE) - 200.0) < 3.0
