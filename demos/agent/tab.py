@@ -72,7 +72,8 @@ def build_tab(ctx: AppContext) -> None:
     max_frames_cap = int(caps.get("max_video_frames", 48))
     max_pixels = int(caps.get("max_image_pixels", 40_000_000))
 
-    @gpu_task(duration=30)
+    # ZeroGPU quota: model load + about 0.2 s per frame in bf16 (an estimate, not measured).
+    @gpu_task(duration=lambda frames, *args, **kwargs: 20 + 0.2 * len(frames))
     def _run_frames(frames, seed, cancel=None, progress=None):
         eng = _engine(ctx, progress)
         return eng, eng.run(frames, seed, progress=progress or (lambda *_: None), cancel=cancel)
