@@ -227,3 +227,21 @@ def test_spec():
     assert spec.default_source == "eustlb/pocket-tts"
     assert spec.licence and spec.licence_url.startswith("https://")
     assert spec.write_tiny is write_tiny
+
+
+def test_voice_prefix_cache_matches_the_full_prompt(cloner):
+    """Reusing the voice prefix's key/value cache gives the audio of the full prompt."""
+    reference = check_reference(voiced_tone(3.0, f0=170.0))
+    text = "First sentence here. And a second one, which is longer than the first."
+    try:
+        cloner.use_prefix_cache = False
+        full, _ = cloner.synthesize(text, reference, seed=12)
+        cloner.use_prefix_cache = True
+        cached, stats = cloner.synthesize(text, reference, seed=12)
+    finally:
+        cloner.use_prefix_cache = True
+    assert stats["chunks"] >= 2
+    assert full.shape == cached.shape
+    np.testing.assert_allclose(cached, full, atol=1e-4)
+    voice, hit = cloner.encode_voice(reference)
+    assert hit and voice.prefix_cache is not None

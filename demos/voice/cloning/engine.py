@@ -89,6 +89,15 @@ class _Request:
     frames: int = 0
 
 
+@dataclass
+class Voice:
+    """An encoded reference: its latents, and (once built) the key/value cache of its prompt prefix."""
+
+    latents: object  # torch.Tensor (frames, latent_dim), CPU fp32
+    prefix_ids: object = None  # torch.Tensor (prefix_len,): the prompt up to the last voice position
+    prefix_cache: object = None  # transformers Cache after running that prefix
+
+
 class VoiceCache:
     """Encoded voices (latents on CPU) by content hash; least recently used goes first."""
 
@@ -136,6 +145,9 @@ class PocketCloner:
     dtype: str
     voices: VoiceCache = field(default_factory=VoiceCache)
     last_stats: dict = field(default_factory=dict)
+    # Run the voice part of the prompt once per voice and reuse its key/value
+    # cache for every piece (transformers' "voice as a cache" path).
+    use_prefix_cache: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -143,8 +155,8 @@ class PocketCloner:
         return SAMPLE_RATE
 
     # -------------------------------------------------------------- voice
-    def encode_voice(self, reference_wave: np.ndarray):
-        """Voice latents `(frames, latent_dim)` for a prepared reference, and whether they were cached."""
+    def encode_voice(self, reference_wave: np.ndarray) -> tuple[Voice, bool]:
+        """The encoded voice of a prepared reference, and whether it came from the cache."""
         key = content_hash(reference_wave)
         cached = self.voices.get(key)
         if cached is not None:
@@ -156,9 +168,9 @@ class PocketCloner:
             text=prompt, audio=[reference_wave], sampling_rate=SAMPLE_RATE, return_tensors="pt"
         )
         mask = inputs["audio_prompt_latents_mask"][0].bool()
-        latents = inputs["audio_prompt_latents"][0][mask].float().cpu().contiguous()
-        self.voices.put(key, latents)
-        return latents, False
+        voice = Voice(latents=inputs["audio_prompt_latents"][0][mask].float().cpu().contiguous())
+        self.voices.put(key, voice)
+        return voice, False
 
     def _prompt(self, text: str) -> str:
         conversation = [{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": text}]}]
@@ -202,10 +214,10 @@ class PocketCloner:
         with self._lock, torch.inference_mode():
             progress(0.0, "Encoding the reference voice")
             t0 = time.perf_counter()
-            latents, hit = self.encode_voice(reference_wave)
+            voice, hit = self.encode_voice(reference_wave)
             stats["voice_cache"] = "hit" if hit else "miss"
             stats["encode_s"] = round(time.perf_counter() - t0, 4)
-            stats["voice_frames"] = int(latents.shape[0])
+            stats["voice_frames"] = int(voice.latents.shape[0])
             pieces = self.split(text)
             stats["chunks"] = len(pieces)
             generator = torch.Generator(device="cpu").manual_seed(int(seed))
@@ -216,7 +228,7 @@ class PocketCloner:
                 cancel.raise_if_cancelled()
                 progress(index / len(pieces), f"Speaking part {index + 1} of {len(pieces)}")
                 t1 = time.perf_counter()
-                wave = self._generate_piece(piece, latents, request, max_frames)
+                wave = self._generate_piece(piece, voice, request, max_frames)
                 stats["generate_s"] = round(stats["generate_s"] + time.perf_counter() - t1, 4)
                 if stats["first_audio_s"] is None:
                     stats["first_audio_s"] = round(time.perf_counter() - start, 4)
@@ -224,30 +236,70 @@ class PocketCloner:
                 yield Chunk(wave=wave, index=index, count=len(pieces), text=piece)
             progress(1.0, "Done")
 
-    def _generate_piece(self, piece: str, latents, request: _Request, max_frames: int | None = None) -> np.ndarray:
-        inputs = self.processor(
-            text=self._prompt(piece), audio_prompt_latents=[latents], return_tensors="pt"
-        ).to(self.model.device)
+    def _generate_piece(self, piece: str, voice: Voice, request: _Request, max_frames: int | None = None) -> np.ndarray:
         import torch
 
+        inputs = self.processor(
+            text=self._prompt(piece), audio_prompt_latents=[voice.latents], return_tensors="pt"
+        ).to(self.model.device)
+        kwargs = dict(inputs)
+        if self.use_prefix_cache:
+            kwargs = self._with_voice_prefix(inputs, voice)
+        if max_frames:
+            kwargs["max_new_tokens"] = int(max_frames)
         self.model._request = request
         # transformers draws (and multiplies by zero) noise from the global RNG
         # even when not sampling: fork it so other users' streams stay untouched.
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         try:
             with torch.random.fork_rng(devices=devices):
-                limit = {"max_new_tokens": int(max_frames)} if max_frames else {}
-                out = self.model.generate(**inputs, do_sample=False, return_dict_in_generate=True, **limit)
+                out = self.model.generate(**kwargs, do_sample=False, return_dict_in_generate=True)
         finally:
             self.model._request = None
         count = int(out.audio_latents_mask[0].sum())
         wave = self.processor.decode(out.audio_latents[0, :count])
         return wave.float().cpu().numpy().astype(np.float32, copy=False)
 
+    def _with_voice_prefix(self, inputs, voice: Voice) -> dict:
+        """Generation inputs that start from the cached voice prefix and feed only the rest of the prompt.
+
+        The prefix is the prompt up to its last voice position; it is the same
+        for every text when the template puts the voice first (checked here:
+        a different prefix rebuilds the cache).
+        """
+        import copy
+
+        ids = inputs["input_ids"][0]
+        voice_positions = (ids == self.model.config.audio_prompt_token_id).nonzero().flatten()
+        if len(voice_positions) == 0:
+            return dict(inputs)
+        cut = int(voice_positions[-1]) + 1
+        prefix = ids[:cut]
+        if voice.prefix_cache is None or voice.prefix_ids is None or not torch_equal(voice.prefix_ids, prefix):
+            out = self.model(
+                input_ids=prefix[None],
+                audio_prompt_latents=inputs["audio_prompt_latents"],
+                audio_prompt_latents_mask=inputs["audio_prompt_latents_mask"],
+                use_cache=True,
+            )
+            voice.prefix_ids, voice.prefix_cache = prefix.clone(), out.past_key_values
+        rest = ids[cut:][None]
+        return {
+            "input_ids": rest,
+            "attention_mask": rest.new_ones(rest.shape),
+            # generate extends the cache in place: each piece starts from a copy
+            "past_key_values": copy.deepcopy(voice.prefix_cache),
+            "frames_after_eos": inputs["frames_after_eos"],
+        }
+
     def synthesize(self, text: str, reference_wave: np.ndarray, seed: int, **kwargs) -> tuple[np.ndarray, dict]:
         pieces = [chunk.wave for chunk in self.stream(text, reference_wave, seed, **kwargs)]
         wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
         return wave, dict(self.last_stats)
+
+
+def torch_equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a == b.to(a.device)).all())
 
 
 # --------------------------------------------------------------------- load
