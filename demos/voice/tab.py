@@ -305,3 +305,15 @@ def _build_cloning_subtab(ctx: AppContext) -> None:
         raise
     with gr.Tab("Clone a voice", elem_id="clone-subtab"):
         section.build_cloning_section(ctx)
+
+
+def preload(ctx: AppContext) -> None:
+    """ZeroGPU: load Voxtral (and the cloning model, if its section offers `preload`) at start-up."""
+    ctx.load(KEY, voxtral_engine.load_engine)
+    try:
+        section = importlib.import_module("demos.voice.cloning.tab_section")
+    except ModuleNotFoundError:
+        return
+    cloning_preload = getattr(section, "preload", None)
+    if callable(cloning_preload):
+        cloning_preload(ctx)
