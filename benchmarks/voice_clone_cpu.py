@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -106,7 +107,10 @@ def main() -> None:
         print(json.dumps(runs[-1]), flush=True)
 
     result = {
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        # other processes compete for the cores: record how busy the box was
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads",
         "torch": torch.__version__,
         "params_model_m": round(params_model / 1e6, 1),

@@ -221,6 +221,11 @@ def test_plans():
     assert plans.plan("zerogpu", CPU).device == "cuda"
 
 
+def test_threads_override(monkeypatch):
+    monkeypatch.setenv(plans.THREADS_ENV, "1")
+    assert plans.plan("cpu", CPU).caps["threads"] == 1
+
+
 def test_spec():
     (spec,) = specs.SPECS
     assert spec.key == "pocket"

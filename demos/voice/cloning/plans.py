@@ -7,19 +7,24 @@ size). No offloading in any profile.
 """
 from __future__ import annotations
 
+import os
+
 from shared.hardware import HardwareInfo
 from shared.profiles import ComponentPlacement, PlacementPlan
 
 from demos.voice.cloning.engine import default_threads
 
 KEY = "pocket"
+# Overrides the CPU thread count: on a box whose cores are busy with other
+# work, one thread beats two (see docs/bench/voice_clone.md).
+THREADS_ENV = "RELEASE_HUB_POCKET_THREADS"
 _GPU_PROFILES = ("6gb", "8gb", "12gb", "16gb", "full", "zerogpu")
 
 
 def plan(profile: str, hw: HardwareInfo) -> PlacementPlan:
     on_gpu = profile in _GPU_PROFILES and (hw.cuda or profile == "zerogpu")
     device = "cuda" if on_gpu else "cpu"
-    threads = default_threads()
+    threads = _threads()
     caps = {"text_chars": 1000, "reference_seconds": [2.0, 30.0], "voice_cache": 8}
     if not on_gpu:
         caps["threads"] = threads
@@ -42,3 +47,10 @@ def plan(profile: str, hw: HardwareInfo) -> PlacementPlan:
             else f"Pocket TTS in fp32 on the CPU with {threads} thread(s); faster than real time on 2 cores."
         ),
     )
+
+
+def _threads() -> int:
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return default_threads()
