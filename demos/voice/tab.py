@@ -238,45 +238,43 @@ def build_tab(ctx: AppContext) -> None:
         elem_id="tts-intro",
     )
     gr.Markdown(f"{hub.licence_notice(KEY)} {LICENCE_NOTE}", elem_id="tts-licence")
-    with gr.Tabs(elem_id="voice-subtabs"):
-        with gr.Tab("Preset voices (Voxtral)", elem_id="tts-subtab"):
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(
+                label=f"Text (up to {max_chars:,} characters)",
+                lines=5,
+                max_length=max_chars,
+                placeholder="Type what the voice should say. Long text is split at sentences and streamed.",
+                elem_id="tts-text",
+            )
+            counter = gr.Markdown(f"0 / {max_chars:,} characters", elem_id="tts-counter")
+            voice = gr.Dropdown(
+                choices=grouped_choices(PRESET_VOICES),
+                value=DEFAULT_VOICE,
+                label="Voice (20 presets, grouped by language)",
+                elem_id="tts-voice",
+            )
             with gr.Row():
-                with gr.Column():
-                    text = gr.Textbox(
-                        label=f"Text (up to {max_chars:,} characters)",
-                        lines=5,
-                        max_length=max_chars,
-                        placeholder="Type what the voice should say. Long text is split at sentences and streamed.",
-                        elem_id="tts-text",
-                    )
-                    counter = gr.Markdown(f"0 / {max_chars:,} characters", elem_id="tts-counter")
-                    voice = gr.Dropdown(
-                        choices=grouped_choices(PRESET_VOICES),
-                        value=DEFAULT_VOICE,
-                        label="Voice (20 presets, grouped by language)",
-                        elem_id="tts-voice",
-                    )
-                    with gr.Row():
-                        seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the one used is shown below)", elem_id="tts-seed")
-                        fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="tts-format")
-                    with gr.Accordion("Advanced", open=False, elem_id="tts-advanced"):
-                        cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
-                        euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")
-                        max_seconds = gr.Slider(
-                            0.2, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
-                        )
-                    with gr.Row():
-                        run_button = gr.Button("Speak", variant="primary", elem_id="tts-run")
-                        stop_button = gr.Button("Stop", variant="stop", elem_id="tts-stop")
-                with gr.Column():
-                    player = gr.Audio(
-                        label="Speech", streaming=streaming, autoplay=True, interactive=False,
-                        type="filepath", elem_id="tts-player",
-                    )
-                    download = gr.File(label="Download", interactive=False, elem_id="tts-download")
-                    summary = gr.Markdown("", elem_id="tts-summary")
-                    info = gr.JSON(label="Info", elem_id="tts-info")
-        _build_cloning_subtab(ctx)
+                seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the one used is shown below)", elem_id="tts-seed")
+                fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="tts-format")
+            with gr.Accordion("Advanced", open=False, elem_id="tts-advanced"):
+                cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
+                euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")
+                max_seconds = gr.Slider(
+                    0.2, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
+                )
+            with gr.Row():
+                run_button = gr.Button("Speak", variant="primary", elem_id="tts-run")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="tts-stop")
+        with gr.Column():
+            player = gr.Audio(
+                label="Speech", streaming=streaming, autoplay=True, interactive=False,
+                type="filepath", elem_id="tts-player",
+            )
+            download = gr.File(label="Download", interactive=False, elem_id="tts-download")
+            summary = gr.Markdown("", elem_id="tts-summary")
+            info = gr.JSON(label="Info", elem_id="tts-info")
+    _build_cloning_section(ctx)
 
     # Character counter runs in the browser only.
     text.change(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
@@ -295,15 +293,18 @@ def build_tab(ctx: AppContext) -> None:
     )
 
 
-def _build_cloning_subtab(ctx: AppContext) -> None:
-    """The Pocket TTS cloning section, when its package is present."""
+def _build_cloning_section(ctx: AppContext) -> None:
+    """The Pocket TTS cloning section in an accordion, when its package is present.
+
+    An accordion rather than sub-tabs: the app's tab names stay unique for
+    role-based lookups (a sub-tab named "...voice..." would shadow "Voice")."""
     try:
         section = importlib.import_module("demos.voice.cloning.tab_section")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("demos.voice.cloning"):
             return
         raise
-    with gr.Tab("Clone a voice", elem_id="clone-subtab"):
+    with gr.Accordion("Clone a voice (Pocket TTS)", open=False, elem_id="clone-accordion"):
         section.build_cloning_section(ctx)
 
 
