@@ -52,9 +52,12 @@ def apply_plan_to_module(module: torch.nn.Module, plan: PlacementPlan, component
     if plan.quantization == "int8_weight_only":
         quantize_int8_weight_only(module)
     if on_cuda and plan.fp8_layerwise:
-        from diffusers.hooks import apply_layerwise_casting
+        if hasattr(module, "enable_layerwise_casting"):  # diffusers models know what to skip
+            module.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+        else:
+            from diffusers.hooks import apply_layerwise_casting
 
-        apply_layerwise_casting(module, storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+            apply_layerwise_casting(module, storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
     if not on_cuda:
         return module.to("cpu")
     if plan.offload in GROUP_OFFLOAD_TYPES:
@@ -77,11 +80,22 @@ def apply_plan_to_module(module: torch.nn.Module, plan: PlacementPlan, component
     return module.to("cuda")
 
 
+def pipeline_dtypes(plan: PlacementPlan, names) -> dict[str, torch.dtype]:
+    """`torch_dtype=` for `from_pretrained`: casting at load time keeps each
+    model's `_keep_in_fp32_modules` (norms, time embedders) in fp32, which a
+    later `module.to(dtype)` would not."""
+    return {name: torch_dtype(plan.component(name).dtype) for name in names}
+
+
 def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
-    """Place a diffusers pipeline's components according to the plan."""
-    modules = {name: comp for name, comp in pipe.components.items() if isinstance(comp, torch.nn.Module)}
-    for name, module in modules.items():
-        module.to(dtype=torch_dtype(plan.component(name).dtype))
+    """Place a diffusers pipeline loaded with `pipeline_dtypes(plan, ...)`.
+
+    Group offloading puts the denoiser at the plan's level; every other
+    module (text encoders from transformers included, which lack
+    `enable_group_offload`) goes leaf by leaf through diffusers' hook, so no
+    component is ever moved to the GPU whole. The VAE stays resident unless
+    the plan is leaf-level everywhere (the smallest profiles).
+    """
     vae = getattr(pipe, "vae", None)
     if plan.vae_tiling and vae is not None and hasattr(vae, "enable_tiling"):
         vae.enable_tiling()
@@ -89,26 +103,29 @@ def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
         return pipe.to("cpu")
     transformer = getattr(pipe, "transformer", None)
     if plan.fp8_layerwise and transformer is not None:
+        # The model's own skip list keeps patch embeddings, norms and condition embedders unquantized.
         transformer.enable_layerwise_casting(
             storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(plan.component("transformer").dtype)
         )
+    if plan.offload == "none":
+        return pipe.to("cuda")
     if plan.offload == "model":
         pipe.enable_model_cpu_offload()
-    elif plan.offload in GROUP_OFFLOAD_TYPES:
-        for name, module in modules.items():
-            if not hasattr(module, "enable_group_offload"):
-                module.to("cuda")
-                continue
-            # The denoiser gets the plan's kind; encoders and the VAE run once
-            # per request and are cheapest offloaded leaf by leaf.
-            kind = plan.offload if name == "transformer" else "group_leaf"
-            module.enable_group_offload(
-                onload_device=torch.device("cuda"),
-                offload_type=GROUP_OFFLOAD_TYPES[kind],
-                num_blocks_per_group=plan.blocks_per_group if kind == "group_block" else None,
-                use_stream=plan.use_stream,
-                low_cpu_mem_usage=plan.low_cpu_mem_usage,
+        return pipe
+    from diffusers.hooks import apply_group_offloading
+
+    common = dict(onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+                  use_stream=plan.use_stream, record_stream=plan.use_stream, low_cpu_mem_usage=plan.low_cpu_mem_usage)
+    for name, module in pipe.components.items():
+        if not isinstance(module, torch.nn.Module):
+            continue
+        if name == "transformer":
+            apply_group_offloading(
+                module, offload_type=GROUP_OFFLOAD_TYPES[plan.offload],
+                num_blocks_per_group=plan.blocks_per_group if plan.offload == "group_block" else None, **common,
             )
-    else:
-        pipe.to("cuda")
+        elif name == "vae" and plan.offload == "group_block":
+            module.to("cuda")
+        else:
+            apply_group_offloading(module, offload_type="leaf_level", **common)
     return pipe

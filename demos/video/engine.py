@@ -16,12 +16,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from shared.offload import execution_device
+from shared.offload import apply_plan_to_pipeline, execution_device, pipeline_dtypes
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Cancelled, Progress, no_progress
 
 from .limits import CHUNK_FRAMES, FPS, Resolution, chunks_for, output_frames
-from .placement import apply_plan
 from .streaming import ChunkWriter, decoded_chunks_to
 from .variants import GenerationSettings, Variant
 
@@ -75,19 +74,17 @@ def pipeline_class(variant: Variant):
 
 def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan):
     """`from_pretrained` exactly as for the Hub repo, then the plan's placement."""
-    from shared.offload import torch_dtype
-
     kwargs = {}
     if variant.pyramid:
         # Registered in the pipeline config; passed too so either repo layout works.
         kwargs = dict(is_distilled=variant.name == "distilled", is_cfg_zero_star=variant.defaults.use_zero_init)
-    dtypes = {name: torch_dtype(plan.component(name).dtype) for name in ("transformer", "text_encoder", "vae")}
+    dtypes = pipeline_dtypes(plan, ("transformer", "text_encoder", "vae"))
     pipe = pipeline_class(variant).from_pretrained(
         str(model_dir), dtype={**dtypes, "default": dtypes["transformer"]},
         low_cpu_mem_usage=plan.low_cpu_mem_usage, **kwargs,
     )
     pipe.set_progress_bar_config(disable=True)  # progress goes through our callback
-    return apply_plan(pipe, plan)
+    return apply_plan_to_pipeline(pipe, plan)
 
 
 @dataclass
