@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Generator, Iterator, TypeVar
 
 Progress = Callable[[float, str], None]
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def no_progress(fraction: float, description: str = "") -> None:
@@ -69,46 +70,60 @@ class CancelRegistry:
 _DONE = object()
 
 
-def stream_in_thread(make_gen: Callable[[], Iterator[T]], cancel: CancelToken) -> Iterator[T]:
-    """Run a generator in a worker thread and yield its items here.
+def run_in_thread(run: Callable[[Callable[[T], None]], R], cancel: CancelToken) -> Generator[T, None, R]:
+    """Run the blocking call `run(emit)` in a worker thread; yield what it emits.
 
-    If the consumer stops early (a client disconnects, Gradio cancels the
-    event), `cancel` is set so the worker ends within one engine step, and
-    the worker is joined before returning: no run outlives its request.
+    `result = yield from run_in_thread(run, cancel)` gives `run`'s return
+    value; its exception is re-raised here. If the consumer stops early (a
+    client disconnects, Gradio closes the event), `cancel` is set so the
+    worker ends within one engine step (`emit` itself raises `Cancelled`
+    once nobody listens), and the worker is joined: no run outlives its
+    request.
     """
-    items: queue.Queue = queue.Queue(maxsize=4)
+    items: queue.Queue = queue.Queue(maxsize=4)  # backpressure: a slow consumer slows the run
 
-    def put(item) -> bool:
-        # Bounded put that gives up once the consumer has gone away.
+    def emit(item) -> None:
         while True:
             try:
-                items.put(item, timeout=0.1)
-                return True
+                items.put((True, item), timeout=0.1)
+                return
             except queue.Full:
-                if cancel.cancelled:
-                    return False
+                cancel.raise_if_cancelled()
 
     def work() -> None:
         try:
-            for item in make_gen():
-                if not put((True, item)):
-                    return
+            outcome = (True, (_DONE, run(emit)))
         except BaseException as exc:  # handed to the consumer thread
-            put((False, exc))
-            return
-        put((True, _DONE))
+            outcome = (False, exc)
+        while True:  # the consumer may be gone: give up once cancelled
+            try:
+                items.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                if cancel.cancelled:
+                    return
 
-    worker = threading.Thread(target=work, name="engine-stream", daemon=True)
+    worker = threading.Thread(target=work, name="engine-run", daemon=True)
     worker.start()
     try:
         while True:
             ok, item = items.get()
             if not ok:
                 raise item
-            if item is _DONE:
-                return
+            if isinstance(item, tuple) and len(item) == 2 and item[0] is _DONE:
+                return item[1]
             yield item
     finally:
         if worker.is_alive():
             cancel.cancel()
         worker.join()
+
+
+def stream_in_thread(make_gen: Callable[[], Iterator[T]], cancel: CancelToken) -> Iterator[T]:
+    """`run_in_thread` for a generator: run it in a worker thread, yield its items here."""
+
+    def run(emit: Callable[[T], None]) -> None:
+        for item in make_gen():
+            emit(item)
+
+    yield from run_in_thread(run, cancel)

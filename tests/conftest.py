@@ -75,7 +75,7 @@ def stop_server(process: subprocess.Popen) -> None:
 def _tiny_server_process(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tiny-server")
     process, url, log_path = start_server(tmp)
-    yield url, tmp, log_path
+    yield url, tmp, log_path, process.pid
     stop_server(process)
 
 
@@ -88,8 +88,8 @@ def tiny_server(_tiny_server_process) -> str:
 @pytest.fixture(scope="session")
 def tiny_server_dirs(_tiny_server_process) -> dict:
     """The cache dir, outputs dir and log file of the session's tiny server."""
-    _, tmp, log_path = _tiny_server_process
-    return {"cache": tmp / "cache", "outputs": tmp / "outputs", "log": log_path}
+    _, tmp, log_path, pid = _tiny_server_process
+    return {"cache": tmp / "cache", "outputs": tmp / "outputs", "log": log_path, "pid": pid}
 
 
 @pytest.fixture(scope="session")

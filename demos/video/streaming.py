@@ -125,37 +125,4 @@ def drop_partials(video_path: Path) -> None:
 _END = object()
 
 
-def iterate_callbacks(run: Callable[[Callable[[object], None]], object], cancel: CancelToken) -> Iterator:
-    """Run `run(emit)` in a worker thread; yield each emitted item, then `("result", value)`.
-
-    `run` is a blocking call (the pipeline) that reports through `emit`. If
-    the consumer stops early (client gone, Gradio cancelled the event), the
-    token is cancelled so the run ends within one denoising step, and the
-    worker is joined: no run outlives its request.
-    """
-    items: queue.Queue = queue.Queue()
-
-    def work() -> None:
-        try:
-            items.put(("result", run(items.put)))
-        except BaseException as exc:  # re-raised in the consumer
-            items.put(("error", exc))
-        items.put(_END)
-
-    worker = threading.Thread(target=work, name="helios-run", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = items.get()
-            if item is _END:
-                return
-            if isinstance(item, tuple) and item and item[0] == "error":
-                raise item[1]
-            yield item
-    finally:
-        if worker.is_alive():
-            cancel.cancel()
-        worker.join()
-
-
-__all__ = ["CHUNK_FRAMES", "ChunkWriter", "decoded_chunks_to", "drop_partials", "iterate_callbacks", "kept_frames", "to_uint8_frames"]
+__all__ = ["CHUNK_FRAMES", "ChunkWriter", "decoded_chunks_to", "drop_partials", "kept_frames", "to_uint8_frames"]

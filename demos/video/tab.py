@@ -17,7 +17,7 @@ import gradio as gr
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import new_output_path, write_sidecar
-from shared.tasks import CancelToken
+from shared.tasks import CancelToken, run_in_thread
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
 
@@ -25,7 +25,7 @@ from . import engine as video_engine
 from .clips import clip_to_continue, first_frame
 from .limits import (CHUNK_FRAMES, FPS, MODE_TITLES, RESOLUTIONS, check_frames, check_guidance, check_mode,
                      check_prompt, check_resolution, check_steps, describe_length)
-from .streaming import drop_partials, iterate_callbacks
+from .streaming import drop_partials
 from .variants import DEFAULT_VARIANT, VARIANTS
 
 TITLE = "Long video"
@@ -124,7 +124,7 @@ def build_tab(ctx: AppContext) -> None:
             eng = ctx.load(v.key, video_engine.load(v), report)
             return eng, eng.generate(request, out, on_chunk=emit, progress=report, cancel=cancel)
 
-        yield from iterate_callbacks(run, cancel)
+        yield ("result", (yield from run_in_thread(run, cancel)))
 
     def stream(prompt, mode, image, video, num_frames, variant, seed, options, request, progress):
         timer = Timer()
@@ -149,6 +149,9 @@ def build_tab(ctx: AppContext) -> None:
                 yield ("partial", str(item.partial) if item.partial else None, partial)
             elif item[0] == "progress":
                 report(item[1], item[2])
+                # Hand control back to Gradio once per step, so a cancelled or
+                # disconnected client closes this generator within one step.
+                yield ("tick", None, None)
             else:
                 eng, result = item[1]
         info = info_for(v, req, result, upload, timer, eng)
@@ -174,10 +177,12 @@ def build_tab(ctx: AppContext) -> None:
 
         Yields:
             (mp4 of the video so far, info) after each chunk; the last item is the final video and full info.
+            Between chunks a no-op update ({"__type__": "update"}) arrives once per denoising step: it lets a
+            cancelled job stop within one step. Skip items that are not (path, info) pairs.
         """
         for kind, path, info in stream(prompt, mode, image, video, num_frames, variant, seed, options, request,
                                        progress):
-            yield path, info
+            yield (gr.skip(), gr.skip()) if kind == "tick" else (path, info)
 
     @gradio_errors
     def video_api(prompt: str, mode: str, image: str | None, video: str | None, num_frames: int, variant: str,
@@ -200,7 +205,8 @@ def build_tab(ctx: AppContext) -> None:
         last = None
         for kind, path, info in stream(prompt, mode, image, video, num_frames, variant, seed, options, request,
                                        progress):
-            last = (path, info)
+            if kind != "tick":
+                last = (path, info)
         return last
 
     def stop(request: gr.Request):

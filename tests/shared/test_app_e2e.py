@@ -29,10 +29,10 @@ def test_page_has_every_tab_and_system_shows_the_profile(tiny_server, browser_pa
     page = browser_page
     page.goto(tiny_server)
     for title in EXPECTED_TABS:
-        page.get_by_role("tab", name=title).wait_for()
+        page.get_by_role("tab", name=title, exact=True).wait_for()
     assert len(DEMO_PACKAGES) == len(EXPECTED_TABS) - 1
     assert page.get_by_text("could not be loaded").count() == 0
-    page.get_by_role("tab", name="System").click()
+    page.get_by_role("tab", name="System", exact=True).click()
     summary = page.locator("#system-summary")
     summary.wait_for()
     assert re.search(r"Profile:\s*cpu", summary.inner_text())

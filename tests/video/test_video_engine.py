@@ -20,7 +20,7 @@ from shared.tasks import CancelToken
 
 from demos.video import checkpoint, engine, limits, plans
 from demos.video.limits import Resolution
-from demos.video.streaming import ChunkWriter, decoded_chunks_to, iterate_callbacks, kept_frames
+from demos.video.streaming import ChunkWriter, decoded_chunks_to, kept_frames
 from demos.video.variants import VARIANTS
 
 TEST_RES = Resolution("64x64", 64, 64, "test only")
@@ -173,21 +173,6 @@ def test_chunk_writer_partials_are_prefixes_of_the_final_video(tmp_path):
         assert writer.frames_written == kept_frames(33 * (k + 1))
         assert probe_video(writer.snapshot()).frames == kept_frames(33 * (k + 1))
     assert probe_video(writer.finish()).frames == 97 == limits.output_frames(3)
-
-
-def test_iterate_callbacks_cancels_when_the_consumer_leaves():
-    cancel = CancelToken()
-
-    def run(emit):
-        for i in range(1000):
-            emit(i)
-            time.sleep(0.01)
-            cancel.raise_if_cancelled()
-
-    items = iterate_callbacks(run, cancel)
-    assert next(items) == 0
-    items.close()
-    assert cancel.cancelled
 
 
 def test_frame_limits_and_output_length():
