@@ -116,10 +116,12 @@ def build_cloning_section(ctx: AppContext) -> None:
         write_sidecar(path, info)
         return str(path)
 
-    @gpu_task(duration=_estimate_gpu_seconds)
+    # On ZeroGPU the whole run (a generator, which spaces.GPU supports) holds the GPU.
+    run_on_gpu = gpu_task(duration=_estimate_gpu_seconds)(run)
+
     def generate_all(text, reference_audio, seed, cancel) -> tuple[np.ndarray, dict]:
         final = (None, None)
-        for final in run(text, reference_audio, seed, cancel):
+        for final in run_on_gpu(text, reference_audio, seed, cancel):
             pass
         return final
 
@@ -128,7 +130,7 @@ def build_cloning_section(ctx: AppContext) -> None:
     def stream_pieces(text, reference_audio, seed, fmt, cancel, progress) -> Iterator[tuple]:
         """(chunk for the player, file, info) as pieces arrive."""
         so_far = []
-        for wave, info in stream_in_thread(lambda: run(text, reference_audio, seed, cancel, progress), cancel):
+        for wave, info in stream_in_thread(lambda: run_on_gpu(text, reference_audio, seed, cancel, progress), cancel):
             if info is not None:
                 path = save(wave, info, fmt)
                 yield (None if streaming else path), path, info
