@@ -48,7 +48,8 @@ def draw_gamepad(buttons, j_left, j_right, *, width: int = 480, trail_left=None,
     img = Image.new("RGBA", (width, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     f_small, f_mid = _font(max(8, int(11 * s))), _font(max(9, int(14 * s)))
-    labels = s >= 0.5  # below that the text would overlap; colours still tell the state
+    # Below half size labels would overlap; the colours still tell the state.
+    put_text = d.text if s >= 0.5 else (lambda *args, **kwargs: None)
 
     def box(x0, y0, x1, y1):
         return [x0 * s, y0 * s, x1 * s, y1 * s]
@@ -56,10 +57,10 @@ def draw_gamepad(buttons, j_left, j_right, *, width: int = 480, trail_left=None,
     # Triggers and shoulders.
     for name, x0 in (("LEFT_TRIGGER", 70), ("RIGHT_TRIGGER", 350)):
         d.rounded_rectangle(box(x0, 8, x0 + 60, 30), radius=6 * s, fill=_lit(buttons, name))
-        labels and d.text(((x0 + 22) * s, 12 * s), "LT" if name.startswith("LEFT") else "RT", fill=TEXT, font=f_small)
+        put_text(((x0 + 22) * s, 12 * s), "LT" if name.startswith("LEFT") else "RT", fill=TEXT, font=f_small)
     for name, x0 in (("LEFT_SHOULDER", 60), ("RIGHT_SHOULDER", 340)):
         d.rounded_rectangle(box(x0, 36, x0 + 80, 54), radius=6 * s, fill=_lit(buttons, name))
-        labels and d.text(((x0 + 32) * s, 38 * s), "LB" if name.startswith("LEFT") else "RB", fill=TEXT, font=f_small)
+        put_text(((x0 + 32) * s, 38 * s), "LB" if name.startswith("LEFT") else "RB", fill=TEXT, font=f_small)
     # Body.
     d.rounded_rectangle(box(20, 58, 460, 250), radius=60 * s, fill=BODY)
 
@@ -75,12 +76,12 @@ def draw_gamepad(buttons, j_left, j_right, *, width: int = 480, trail_left=None,
     for name, (dx, dy) in {"NORTH": (0, -1), "EAST": (1, 0), "SOUTH": (0, 1), "WEST": (-1, 0)}.items():
         x, y = fx + dx * 26, fy + dy * 26
         d.ellipse(box(x - 13, y - 13, x + 13, y + 13), fill=_lit(buttons, name))
-        labels and d.text(((x - 4) * s, (y - 7) * s), FACE[name], fill=TEXT, font=f_mid)
+        put_text(((x - 4) * s, (y - 7) * s), FACE[name], fill=TEXT, font=f_mid)
 
     # Menu buttons.
     for name, x, label in (("BACK", 200, "BACK"), ("GUIDE", 240, "G"), ("START", 280, "START")):
         d.ellipse(box(x - 9, 100 - 9, x + 9, 100 + 9), fill=_lit(buttons, name))
-        labels and d.text(((x - 12) * s, 112 * s), label, fill=TEXT, font=f_small)
+        put_text(((x - 12) * s, 112 * s), label, fill=TEXT, font=f_small)
 
     # Sticks: ring lit when clicked (L3/R3), dot at the stick position, faint trail.
     for name, (sx, sy), pos, trail in (("LEFT_THUMB", (100, 120), j_left, trail_left),
@@ -95,7 +96,7 @@ def draw_gamepad(buttons, j_left, j_right, *, width: int = 480, trail_left=None,
         d.ellipse(box(px - 8, py - 8, px + 8, py + 8), fill=ON)
 
     # Right-face slots the model has but never learned: shown apart, flagged.
-    labels and d.text((330 * s, 222 * s), "untrained:", fill=TEXT, font=f_small)
+    put_text((330 * s, 222 * s), "untrained:", fill=TEXT, font=f_small)
     for k, name in enumerate(UNTRAINED_BUTTONS):
         x = 400 + k * 14
         d.ellipse(box(x - 5, 229 - 5, x + 5, 229 + 5), fill=_lit(buttons, name))

@@ -10,10 +10,8 @@ of the API: API calls use seed 0 (reproducible) and the plan's frame cap.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from shared import hub
 from shared.errors import UserInputError
