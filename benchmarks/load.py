@@ -34,8 +34,15 @@ def make_inputs(folder: Path) -> dict:
     t = np.arange(3 * sr) / sr
     wave = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) * np.sin(2 * np.pi * 180 * t)
     sf.write(folder / "ref.wav", (0.3 * wave).astype(np.float32), sr)
-    Image.new("RGB", (320, 240), (30, 120, 200)).save(folder / "frame.png")
-    return {"ref": str(folder / "ref.wav"), "frame": str(folder / "frame.png")}
+    return {"ref": str(folder / "ref.wav"), "folder": folder}
+
+
+def frame_for(seed: int, folder: Path) -> str:
+    """A frame whose width encodes the request: /agent_frame echoes the input size."""
+    path = folder / f"frame-{seed}.png"
+    if not path.exists():
+        Image.new("RGB", (200 + seed % 997, 240), (30, 120, 200)).save(path)
+    return str(path)
 
 
 def call(url: str, endpoint: str, seed: int, inputs: dict):
@@ -50,8 +57,9 @@ def call(url: str, endpoint: str, seed: int, inputs: dict):
                                  api_name="/clone_voice")
         return info["seed"]
     if endpoint == "/agent_frame":
-        actions = client.predict(frame=handle_file(inputs["frame"]), options={"seed": seed}, api_name="/agent_frame")
-        return actions["info"]["seed"]
+        actions = client.predict(frame=handle_file(frame_for(seed, inputs["folder"])), api_name="/agent_frame")
+        width = actions["info"]["input_size"][0]
+        return seed if width == 200 + seed % 997 else f"a frame {width} px wide"
     _, info = client.predict(prompt=f"a red ball, request {seed}", mode="t2v", image=None, video=None,
                              num_frames=33, variant="distilled", seed=seed, api_name="/video")
     return info["seed"]
@@ -89,6 +97,7 @@ def run_load(url: str, pid: int | None, clients: int, rounds: int, folder: Path)
             "ok": sum(r[1] == "ok" for r in mine),
             "rejected": sum(r[1] == "rejected" for r in mine),
             "other": sorted({r[1] for r in mine if r[1] not in ("ok", "rejected")}),
+            "mean_latency_s": round(sum(r[2] for r in mine) / max(len(mine), 1), 2),
             "max_latency_s": round(max((r[2] for r in mine), default=0), 2),
         }
     return summary
