@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -213,46 +214,84 @@ def probe_video(path: str | os.PathLike | None, *, max_pixels: int = 4096 * 2160
         container.close()
 
 
+def _shrink(frame: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Downscale so the longer side is at most `max_side` (area averaging)."""
+    h, w = frame.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return frame
+    from PIL import Image
+
+    scale = max_side / max(h, w)
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.BOX))
+
+
+def iter_video_frames(
+    path: str | os.PathLike | None,
+    *,
+    stride: int = 1,
+    max_decoded: int | None = None,
+    max_side: int | None = None,
+    max_pixels: int = 4096 * 2160,
+) -> Iterator[np.ndarray]:
+    """Decode every `stride`-th frame (RGB uint8) lazily, validating as it goes.
+
+    Frames are shrunk to `max_side` right after decoding, so a long 4K upload
+    never sits in RAM at full size. More than `max_decoded` decoded frames is
+    refused. A corrupt tail ends the iteration after the frames that decoded.
+    """
+    if stride < 1:
+        raise UserInputError(f"The stride must be at least 1 (got {stride}).")
+    probe_video(path, max_pixels=max_pixels)
+    container = _open_video(Path(path))
+    decoded = 0
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        frames = container.decode(stream)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except Exception:
+                if decoded == 0:
+                    raise UserInputError("The video file is truncated or corrupt: no frame could be decoded.") from None
+                break  # a truncated tail: keep what decoded
+            decoded += 1
+            if max_decoded is not None and decoded > max_decoded:
+                raise UserInputError(f"The video has more than {max_decoded} frames; the limit is {max_decoded}.")
+            if (decoded - 1) % stride == 0:
+                yield _shrink(frame.to_ndarray(format="rgb24"), max_side)
+    finally:
+        container.close()
+    if decoded == 0:
+        raise UserInputError("The video holds no frames.")
+
+
 def read_video_frames(
     path: str | os.PathLike | None,
     *,
     max_frames: int,
     stride: int = 1,
+    max_side: int | None = None,
     max_pixels: int = 4096 * 2160,
-) -> tuple[list[np.ndarray], float]:
-    """Decode every `stride`-th frame (RGB uint8), at most `max_frames` of them.
+) -> tuple[list[np.ndarray], VideoInfo]:
+    """Every `stride`-th frame (RGB uint8, longest side <= `max_side`), at most `max_frames` of them.
 
-    Returns the frames and the source fps. A file with more frames than the
-    cap is refused rather than silently cut, so users know what happened.
+    Returns the frames and the clip's `VideoInfo`. A file with more frames
+    than the cap is refused rather than silently cut, so users know why.
     """
-    if stride < 1:
-        raise UserInputError(f"The stride must be at least 1 (got {stride}).")
     info = probe_video(path, max_pixels=max_pixels)
-    container = _open_video(Path(path))
     frames: list[np.ndarray] = []
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for index, frame in enumerate(container.decode(stream)):
-            if index % stride:
-                continue
-            if len(frames) >= max_frames:
-                raise UserInputError(
-                    f"The video has more than {max_frames} frames at stride {stride}; the limit is {max_frames}. "
-                    "Use a larger stride or a shorter clip."
-                )
-            frames.append(frame.to_ndarray(format="rgb24"))
-    except UserInputError:
-        raise
-    except Exception:
-        if not frames:
-            raise UserInputError("The video file is truncated or corrupt: no frame could be decoded.") from None
-        # A truncated tail: keep the frames that decoded.
-    finally:
-        container.close()
-    if not frames:
-        raise UserInputError("The video holds no frames.")
-    return frames, info.fps
+    for frame in iter_video_frames(path, stride=stride, max_side=max_side, max_pixels=max_pixels):
+        if len(frames) >= max_frames:
+            raise UserInputError(
+                f"The video has more than {max_frames} frames at stride {stride}; the limit is {max_frames}. "
+                "Use a larger stride or a shorter clip."
+            )
+        frames.append(frame)
+    return frames, info
 
 
 class VideoWriter:

@@ -15,7 +15,7 @@ import gradio as gr
 
 from shared import hub
 from shared.errors import UserInputError
-from shared.media import VideoWriter, load_image
+from shared.media import VideoWriter, load_image, read_video_frames
 from shared.outputs import new_output_path, write_sidecar
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -25,12 +25,14 @@ from .actions import BUTTONS, UNTRAINED_BUTTONS
 from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
-from .video import read_sampled_frames
 
 TITLE = "Game agent"
 DEMO = "agent"
 API_SEED = 0
 MAX_STRIDE = 120
+# Sampled frames are shrunk as they are decoded: the model needs far less, and
+# 300 frames of 4K would otherwise hold ~7 GB of pixels in host RAM.
+OVERLAY_MAX_SIDE = 640
 TABLE_HEADERS = ["step", "t (s)", "pressed", "untrained slots pressed", "left x", "left y", "right x", "right y"]
 
 INTRO = """### NVIDIA NitroGen: a game frame in, 18 gamepad actions out
@@ -134,7 +136,7 @@ def build_tab(ctx: AppContext) -> None:
         timer = Timer()
         report = gradio_progress(progress)
         with timer("decode"):
-            frames, info = read_sampled_frames(video, stride=stride, max_frames=cap)
+            frames, info = read_video_frames(video, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
         fps = info.fps
         cancel = ctx.cancels.new(getattr(request, "session_hash", None))
         with timer("inference"):

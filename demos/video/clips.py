@@ -12,7 +12,7 @@ from collections import deque
 from PIL import Image, ImageOps
 
 from shared.errors import UserInputError
-from shared.media import load_image, probe_video
+from shared.media import iter_video_frames, load_image, probe_video
 
 from .limits import CHUNK_FRAMES, MIN_V2V_FRAMES, Resolution
 
@@ -31,29 +31,20 @@ def first_frame(path, resolution: Resolution) -> Image.Image:
 
 def clip_to_continue(path, resolution: Resolution) -> tuple[list[Image.Image], dict]:
     """The first frame plus the last 99 frames of the clip, fitted; and facts about the upload."""
-    import av
-
     info = probe_video(path)
     anchor, tail, count = None, deque(maxlen=TAIL_FRAMES), 0
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
-                count += 1
-                if count > MAX_INPUT_FRAMES:
-                    raise UserInputError(f"The video has more than {MAX_INPUT_FRAMES} frames; the limit is "
-                                         f"{MAX_INPUT_FRAMES} (only its first frame and last {TAIL_FRAMES} are used).")
-                fitted = fit(frame.to_image(), resolution)
-                if anchor is None:
-                    anchor = fitted
-                else:
-                    tail.append(fitted)
-    except UserInputError:
+        for frame in iter_video_frames(path, max_decoded=MAX_INPUT_FRAMES):
+            count += 1
+            fitted = fit(Image.fromarray(frame), resolution)
+            if anchor is None:
+                anchor = fitted
+            else:
+                tail.append(fitted)
+    except UserInputError as exc:
+        if "more than" in str(exc):
+            raise UserInputError(f"{exc} Only its first frame and last {TAIL_FRAMES} frames are used.") from None
         raise
-    except Exception:
-        if count == 0:
-            raise UserInputError("The video file is truncated or corrupt: no frame could be decoded.") from None
     if count < MIN_V2V_FRAMES:
         raise UserInputError(f"The video has {count} frames; video-to-video needs at least {MIN_V2V_FRAMES} "
                              "(one 33-frame chunk).")

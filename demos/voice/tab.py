@@ -8,17 +8,16 @@ Both also take optional `cfg_alpha`, `euler_steps`, `max_seconds` (defaults show
 from __future__ import annotations
 
 import importlib
-import shutil
 import time
 from typing import Iterator
 
 import gradio as gr
 import numpy as np
 
+from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
-from shared.media import save_audio
-from shared.outputs import new_output_path, write_sidecar
+from shared.outputs import AUDIO_FORMATS, save_audio_output
 from shared.tasks import CancelToken, stream_in_thread
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -33,20 +32,10 @@ from demos.voice.voxtral.voices import DEFAULT_VOICE, grouped_choices
 
 TITLE = "Voice"
 OUTPUT_DEMO = "voice_voxtral"
-FORMATS = ("wav", "flac")
 LICENCE_NOTE = (
     "Voxtral-4B-TTS weights are licensed **CC BY-NC 4.0**: non-commercial use only, with attribution to Mistral AI. "
     "Voices are the 20 presets shipped with the model (the open weights have no codec encoder, so no cloning with Voxtral)."
 )
-
-
-def _streaming_player_available() -> bool:
-    # Gradio encodes streamed audio with ffmpeg; without it we stream growing WAV files.
-    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
-
-
-def _to_int16(wave: np.ndarray) -> np.ndarray:
-    return (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
 
 
 def summary_line(info: dict) -> str:
@@ -73,7 +62,7 @@ def build_tab(ctx: AppContext) -> None:
     max_chars = int(plan.caps.get("text_chars", plans.TEXT_CHARS))
     max_seconds_cap = float(plan.caps.get("max_seconds", plans.CPU_MAX_SECONDS))
     default_seconds = min(float(plan.caps.get("default_seconds", plans.DEFAULT_SECONDS)), max_seconds_cap)
-    streaming = _streaming_player_available()
+    streaming = streaming_player_available()
 
     def options_for(cfg_alpha, euler_steps, max_seconds) -> SynthesisOptions:
         seconds = default_seconds if max_seconds is None else float(max_seconds)
@@ -126,17 +115,7 @@ def build_tab(ctx: AppContext) -> None:
         yield wave, info
 
     def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
-        fmt = (fmt or "wav").lower()
-        if fmt not in FORMATS:
-            raise UserInputError(f"Unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
-        if wave.size == 0:
-            raise UserInputError("Nothing was generated (the run was stopped before the first audio).")
-        path = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, fmt)
-        save_audio(path, wave, int(info["sample_rate"]))
-        info["file"] = path.name
-        info["format"] = fmt
-        write_sidecar(path, info)
-        return str(path)
+        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, int(info["sample_rate"]), info, fmt))
 
     @gpu_task(duration=_estimate_gpu_seconds)
     def generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel) -> tuple[np.ndarray, dict]:
@@ -147,7 +126,7 @@ def build_tab(ctx: AppContext) -> None:
 
     def stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, progress) -> Iterator[tuple]:
         """(player value, download file, summary line, info) as chunks arrive."""
-        so_far = []
+        fallback = None
         work = lambda: run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress)  # noqa: E731
         for wave, info in stream_in_thread(work, cancel):
             if info is not None:
@@ -155,13 +134,11 @@ def build_tab(ctx: AppContext) -> None:
                 yield (None if streaming else path), path, summary_line(info), info
             elif streaming:
                 rate, samples = wave
-                yield (rate, _to_int16(samples)), None, "Generating…", None
+                yield (rate, to_int16(samples)), None, "Generating…", None
             else:
                 rate, samples = wave
-                so_far.append(samples)
-                partial = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, "wav")
-                save_audio(partial, np.concatenate(so_far), rate)
-                yield str(partial), None, "Generating…", None
+                fallback = fallback or GrowingWav(ctx.outputs_dir, OUTPUT_DEMO, rate)
+                yield fallback.add(samples), None, "Generating…", None
 
     @gradio_errors
     def tts(
@@ -256,7 +233,7 @@ def build_tab(ctx: AppContext) -> None:
             )
             with gr.Row():
                 seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the one used is shown below)", elem_id="tts-seed")
-                fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="tts-format")
+                fmt = gr.Radio(list(AUDIO_FORMATS), value="wav", label="Download format", elem_id="tts-format")
             with gr.Accordion("Advanced", open=False, elem_id="tts-advanced"):
                 cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
                 euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")

@@ -1,4 +1,4 @@
-"""Agent video reading (shrink on decode, caps) and the drawing helpers."""
+"""Reading a gameplay clip the way the agent does (shrink on decode, caps) and the drawing helpers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from PIL import Image
 from demos.agent.actions import chunk_to_dict
 from demos.agent.overlay import chunk_panel, draw_gamepad, overlay_frame
 from demos.agent.plot import timeline
-from demos.agent.video import read_sampled_frames
 from shared.errors import UserInputError
+from shared.media import read_video_frames
 
 
 def _clip(path, frames=10, w=200, h=100):
@@ -29,14 +29,14 @@ def _clip(path, frames=10, w=200, h=100):
 
 def test_sampled_frames_are_shrunk_and_capped(tmp_path):
     clip = _clip(tmp_path / "c.mp4")
-    frames, info = read_sampled_frames(str(clip), stride=3, max_frames=10, max_side=64)
+    frames, info = read_video_frames(str(clip), stride=3, max_frames=10, max_side=64)
     assert len(frames) == 4 and frames[0].shape == (32, 64, 3) and frames[0].dtype == np.uint8
     assert (info.width, info.height) == (200, 100)
     with pytest.raises(UserInputError, match="the limit is 3"):
-        read_sampled_frames(str(clip), stride=3, max_frames=3)
+        read_video_frames(str(clip), stride=3, max_frames=3)
     (tmp_path / "x.mp4").write_bytes(b"\x00" * 100)
     with pytest.raises(UserInputError):
-        read_sampled_frames(str(tmp_path / "x.mp4"), stride=1, max_frames=3)
+        read_video_frames(str(tmp_path / "x.mp4"), stride=1, max_frames=3)
 
 
 def _chunk(seed=0):

@@ -83,8 +83,10 @@ def test_video_writer_segments_snapshot_and_read(tmp_path):
     final = writer.close()
     info = media.probe_video(final)
     assert (info.frames, info.width, info.height, info.fps) == (20, 64, 48, 24.0)
-    frames, fps = media.read_video_frames(final, max_frames=100, stride=3)
-    assert len(frames) == 7 and frames[0].shape == (48, 64, 3) and fps == 24.0
+    frames, info = media.read_video_frames(final, max_frames=100, stride=3)
+    assert len(frames) == 7 and frames[0].shape == (48, 64, 3) and info.fps == 24.0
+    small, _ = media.read_video_frames(final, max_frames=100, max_side=32)
+    assert small[0].shape == (24, 32, 3)
     with pytest.raises(UserInputError, match="more than 5 frames"):
         media.read_video_frames(final, max_frames=5)
 

@@ -12,17 +12,16 @@ calling (said in the endpoint docstrings).
 """
 from __future__ import annotations
 
-import shutil
 import time
 from typing import Iterator
 
 import gradio as gr
 import numpy as np
 
+from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
-from shared.media import save_audio
-from shared.outputs import new_output_path, write_sidecar
+from shared.outputs import AUDIO_FORMATS, save_audio_output
 from shared.tasks import CancelToken, Cancelled, stream_in_thread
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -33,18 +32,12 @@ from demos.voice.cloning.reference import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE,
 from demos.voice.cloning.specs import ATTRIBUTION
 
 OUTPUT_DEMO = "voice_clone"
-FORMATS = ("wav", "flac")
 CONSENT_LABEL = "I have the right to use this voice (it is mine, or its owner agreed to this use)."
 NOTICE = (
     "**Clone only voices you have the right to use.** Upload or record "
     f"{MIN_SECONDS:g}–{MAX_SECONDS:g} s of clear speech (any common format; silence at the ends is trimmed). "
     "Do not use a cloned voice to deceive, impersonate or harass anyone."
 )
-
-
-def streaming_player_available() -> bool:
-    """Gradio encodes streamed audio with ffmpeg; without it the player gets growing WAV files instead."""
-    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
 
 
 def _estimate_gpu_seconds(text: str, *args, **kwargs) -> float:
@@ -104,17 +97,7 @@ def build_cloning_section(ctx: AppContext) -> None:
         yield wave, info
 
     def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
-        fmt = (fmt or "wav").lower()
-        if fmt not in FORMATS:
-            raise UserInputError(f"Unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
-        if wave.size == 0:
-            raise UserInputError("Nothing was generated (the run was stopped before the first piece).")
-        path = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, fmt)
-        save_audio(path, wave, SAMPLE_RATE)
-        info["file"] = path.name
-        info["format"] = fmt
-        write_sidecar(path, info)
-        return str(path)
+        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, SAMPLE_RATE, info, fmt))
 
     # On ZeroGPU the whole run (a generator, which spaces.GPU supports) holds the GPU.
     run_on_gpu = gpu_task(duration=_estimate_gpu_seconds)(run)
@@ -129,19 +112,15 @@ def build_cloning_section(ctx: AppContext) -> None:
 
     def stream_pieces(text, reference_audio, seed, fmt, cancel, progress) -> Iterator[tuple]:
         """(chunk for the player, file, info) as pieces arrive."""
-        so_far = []
+        fallback = GrowingWav(ctx.outputs_dir, OUTPUT_DEMO, SAMPLE_RATE) if not streaming else None
         for wave, info in stream_in_thread(lambda: run_on_gpu(text, reference_audio, seed, cancel, progress), cancel):
             if info is not None:
                 path = save(wave, info, fmt)
                 yield (None if streaming else path), path, info
             elif streaming:
-                yield (SAMPLE_RATE, _to_int16(wave)), None, None
+                yield (SAMPLE_RATE, to_int16(wave)), None, None
             else:
-                # No ffmpeg: show the audio so far as a plain WAV after each piece.
-                so_far.append(wave)
-                partial = new_output_path(ctx.outputs_dir, OUTPUT_DEMO, "wav")
-                save_audio(partial, np.concatenate(so_far), SAMPLE_RATE)
-                yield str(partial), None, None
+                yield fallback.add(wave), None, None  # no ffmpeg: the audio so far as one WAV
 
     @gradio_errors
     def clone_voice(text: str, reference_audio: str, seed: float = -1) -> tuple[str, dict]:
@@ -212,7 +191,7 @@ def build_cloning_section(ctx: AppContext) -> None:
             )
             with gr.Row():
                 seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)", elem_id="clone-seed")
-                fmt = gr.Radio(list(FORMATS), value="wav", label="Download format", elem_id="clone-format")
+                fmt = gr.Radio(list(AUDIO_FORMATS), value="wav", label="Download format", elem_id="clone-format")
             consent = gr.Checkbox(value=False, label=CONSENT_LABEL, elem_id="clone-consent")
             with gr.Row():
                 run_button = gr.Button("Clone voice", variant="primary", elem_id="clone-run")
@@ -239,7 +218,3 @@ def build_cloning_section(ctx: AppContext) -> None:
         clone_voice_stream, [text, reference_audio, seed], [player, download, info],
         api_name="clone_voice_stream", **GPU_QUEUE,
     )
-
-
-def _to_int16(wave: np.ndarray) -> np.ndarray:
-    return (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
