@@ -158,7 +158,11 @@ def load_image(path: str | os.PathLike | None, *, max_pixels: int = 40_000_000, 
             return probe.convert("RGB")
     except UserInputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise UserInputError(
+            f"The image is far larger than the limit of {max_pixels / 1e6:g} megapixels (a decompression bomb?)."
+        ) from None
+    except UnidentifiedImageError:
         raise UserInputError("The file is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF).") from None
     except (OSError, SyntaxError, ValueError):
         raise UserInputError("The image file is truncated or corrupt.") from None

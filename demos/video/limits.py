@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from shared.errors import UserInputError
+from shared.text import check_text
 
 CHUNK_FRAMES = 33
 MAX_FRAMES = 1452  # 44 chunks, ~60 s at 24 fps
@@ -58,12 +59,7 @@ def describe_length(num_frames: int, fps: int = FPS) -> str:
 
 
 def check_prompt(prompt: str | None) -> str:
-    prompt = (prompt or "").strip()
-    if not prompt:
-        raise UserInputError("The prompt is empty; describe the video you want (up to 2,000 characters).")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise UserInputError(f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}.")
-    return prompt
+    return check_text(prompt, max_chars=MAX_PROMPT_CHARS, what="The prompt", hint="describe the video you want")
 
 
 def check_mode(mode: str | None) -> str:

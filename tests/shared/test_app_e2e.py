@@ -38,3 +38,19 @@ def test_page_has_every_tab_and_system_shows_the_profile(tiny_server, browser_pa
     assert re.search(r"Profile:\s*cpu", summary.inner_text())
     page.locator("#system-refresh").click()
     page.get_by_text('"profile"').first.wait_for()
+
+
+def test_mcp_flag_serves_the_endpoints_as_tools(tmp_path):
+    import json
+    import urllib.request
+
+    from conftest import start_server, stop_server
+
+    process, url, _ = start_server(tmp_path, "--mcp")
+    try:
+        with urllib.request.urlopen(url + "gradio_api/mcp/schema", timeout=30) as response:
+            tools = {tool["name"] for tool in json.loads(response.read())}
+    finally:
+        stop_server(process)
+    for name in ("tts", "clone_voice", "video", "agent_frame", "agent_video", "status"):
+        assert any(tool == name or tool.endswith("_" + name) for tool in tools), (name, sorted(tools))

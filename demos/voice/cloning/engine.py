@@ -29,6 +29,7 @@ import numpy as np
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
+from shared.text import check_text as shared_check_text
 
 from demos.voice.cloning.checkpoint import PROCESSOR_CONFIG
 from demos.voice.cloning.reference import SAMPLE_RATE, content_hash
@@ -44,12 +45,7 @@ _AUDIO_TOKENIZER_POINTER = "audio_tokenizer_config.json"
 
 
 def check_text(text: str | None) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise UserInputError("The text is empty. Type what the cloned voice should say.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise UserInputError(f"The text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}.")
-    return text
+    return shared_check_text(text, max_chars=MAX_TEXT_CHARS, hint="type what the cloned voice should say")
 
 
 # --------------------------------------------------------------------- model

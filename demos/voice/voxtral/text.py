@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from shared.errors import UserInputError
+from shared.text import check_text
 
 DEFAULT_MAX_CHARS = 2000
 SEGMENT_CHARS = 300  # one prompt's text; sentences are packed up to this
@@ -28,11 +29,8 @@ def clean_text(text: str) -> str:
 
 def validate_text(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The cleaned text, or UserInputError naming the problem and the limit."""
-    if text is None or not str(text).strip():
-        raise UserInputError(f"Text is empty; type something to say (up to {max_chars:,} characters).")
-    if len(text) > max_chars:
-        raise UserInputError(f"Text is {len(text):,} characters; the limit is {max_chars:,}.")
-    cleaned = clean_text(str(text))
+    text = check_text(text, max_chars=max_chars, what="Text", hint="type something to say")
+    cleaned = clean_text(text)
     if not any(ch.isalnum() for ch in cleaned):
         raise UserInputError(
             "Text has no speakable characters (no letters or digits, only symbols, punctuation or emoji); "
