@@ -242,8 +242,9 @@ def build_tab(ctx: AppContext) -> None:
     gr.Markdown("  \n".join(hub.licence_notice(v.key) for v in VARIANTS.values()), elem_id="video-licence")
     gr.Markdown(f"Profile **{plan.profile}**: {plan.notes} Host RAM needed: about {plan.host_ram_gb:g} GB.",
                 elem_id="video-plan")
-    options_state = gr.State(options_of(default_resolution, dv.defaults.steps[0], dv.defaults.guidance_scale,
-                                        dv.defaults.amplify_first_chunk, dv.defaults.use_zero_init))
+    # Only the resolution to start with: API callers (who never touch the
+    # Advanced controls) get each variant's own recommended settings.
+    options_state = gr.State({"resolution": default_resolution})
     gallery_state = gr.State([])
     with gr.Row():
         with gr.Column():

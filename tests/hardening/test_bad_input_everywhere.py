@@ -59,10 +59,13 @@ def expect_clear_error(client, api_name: str, **kwargs) -> str:
     return message
 
 
-TTS_TEXT_CASES = ["", "   \n\t ", MB_TEXT, "\u200b\u200b", 12345]
+# Gradio's Textbox coerces what it receives to text (a number becomes its
+# digits, which is speakable), so wrong types are tested where the endpoint
+# reads raw values: /video's prompt below.
+TTS_TEXT_CASES = ["", "   \n\t ", MB_TEXT, "\u200b\u200b"]
 
 
-@pytest.mark.parametrize("text", TTS_TEXT_CASES, ids=["empty", "whitespace", "1MB", "invisible-only", "number"])
+@pytest.mark.parametrize("text", TTS_TEXT_CASES, ids=["empty", "whitespace", "1MB", "invisible-only"])
 def test_tts_text(client, text):
     expect_clear_error(client, "/tts", text=text, voice="neutral_female", seed=1)
 
@@ -92,7 +95,7 @@ def test_agent_video(client, files, case):
     expect_clear_error(client, "/agent_video", video=handle_file(files[case]), stride=1)
 
 
-@pytest.mark.parametrize("prompt", ["", "  ", MB_TEXT], ids=["empty", "whitespace", "1MB"])
+@pytest.mark.parametrize("prompt", ["", "  ", MB_TEXT, 7, {"a": 1}], ids=["empty", "whitespace", "1MB", "int", "dict"])
 def test_video_prompt(client, prompt):
     expect_clear_error(client, "/video", prompt=prompt, mode="t2v", image=None, video=None, num_frames=33,
                        variant="distilled", seed=1)

@@ -107,3 +107,17 @@ def test_browser_generates_then_stop_keeps_the_finished_chunks(browser_page, tin
     page.locator("#video-run").click()
     page.wait_for_function("document.querySelector('#video-info').innerText.replace(/\\s/g,'')"
                            ".includes('\"chunks_total\":1')", timeout=300_000)
+
+
+
+@pytest.mark.parametrize("variant", ["mid", "base"])
+def test_mid_and_base_through_the_api_use_their_recommended_settings(client, variant):
+    from demos.video.variants import VARIANTS
+
+    defaults = VARIANTS[variant].defaults
+    path, info = client.predict(prompt="a red cat", mode="t2v", num_frames=33, **{**ARGS, "variant": variant},
+                                api_name="/video")
+    assert info["variant"] == variant and info["model"] == f"helios-{variant}"
+    assert info["settings"]["steps"] == list(defaults.steps)
+    assert info["settings"]["guidance_scale"] == defaults.guidance_scale
+    assert probe_video(path).frames == 33
