@@ -50,6 +50,29 @@ def status_report(ctx: AppContext) -> dict:
     }
 
 
+PLAN_COLUMNS = ["model", "source", "device", "dtype", "offload", "fp8 storage", "quantization", "VRAM GB", "host RAM GB"]
+
+
+def plan_rows(ctx: AppContext) -> list[list]:
+    """One readable row per model plan, for the System tab."""
+    rows = []
+    for spec in hub.all_specs():
+        plan, source = ctx.plan(spec.key), ctx.source(spec.key)
+        offload = plan.offload + (f" ({plan.blocks_per_group}/group)" if plan.offload == "group_block" else "")
+        offload += ", CUDA streams" if plan.use_stream else ""
+        rows.append([spec.key, f"{source.kind}: {source.id}", plan.device, plan.dtype, offload,
+                     "yes" if plan.fp8_layerwise else "no", plan.quantization or "none",
+                     plan.vram_gb, plan.host_ram_gb])
+    return rows
+
+
+def resident_line(ctx: AppContext) -> str:
+    resident = ", ".join(f"`{e['key']}` ({'GPU' if e['gpu'] else 'CPU'}, loaded in {e['load_seconds']} s)"
+                         for e in ctx.cache.resident()) or "none"
+    memory = " · ".join(f"{k.replace('_gb', '').replace('_', ' ')} {v} GB" for k, v in ctx.cache.memory().items())
+    return f"**Resident models:** {resident} · **Memory:** {memory}"
+
+
 def _build_system_tab(ctx: AppContext) -> None:
     def status() -> dict:
         """Device, memory profile, each model's placement plan, the resident models and memory use."""
@@ -67,14 +90,21 @@ def _build_system_tab(ctx: AppContext) -> None:
         f"**Host RAM:** {hw.ram_available_gb:.1f} of {hw.ram_total_gb:.1f} GB available",
         elem_id="system-summary",
     )
-    report = gr.JSON(value=status_report(ctx), label="Status", elem_id="system-status")
+    plans = gr.Dataframe(value=plan_rows(ctx), headers=PLAN_COLUMNS, label="Placement plan per model",
+                         interactive=False, wrap=True, max_height=600, elem_id="system-plans")
+    resident = gr.Markdown(resident_line(ctx), elem_id="system-resident")
     with gr.Row():
         refresh = gr.Button("Refresh", elem_id="system-refresh")
         keys = [spec.key for spec in hub.all_specs()]
         model = gr.Dropdown(choices=[("All models", "")] + [(k, k) for k in keys], value="", label="Model", scale=2)
         unload_button = gr.Button("Unload", variant="stop", elem_id="system-unload")
+    with gr.Accordion("Full status (as /status returns it)", open=False):
+        report = gr.JSON(value=status_report(ctx), label="Status", elem_id="system-status")
     refresh.click(status, None, report, api_name="status", queue=False)
     unload_button.click(unload, model, report, api_name="unload", concurrency_id="gpu", concurrency_limit=1)
+    # The table and the memory line follow whatever the JSON shows.
+    report.change(lambda _: (plan_rows(ctx), resident_line(ctx)), report, [plans, resident],
+                  api_visibility="private", queue=False)
 
 
 def _build_error_tab(message: str) -> None:

@@ -36,8 +36,13 @@ def test_page_has_every_tab_and_system_shows_the_profile(tiny_server, browser_pa
     summary = page.locator("#system-summary")
     summary.wait_for()
     assert re.search(r"Profile:\s*cpu", summary.inner_text())
+    plans = page.locator("#system-plans")
+    plans.get_by_text("voxtral", exact=True).first.wait_for()
+    table_text = plans.inner_text()
+    for key in ("pocket", "helios-distilled", "helios-mid", "helios-base", "nitrogen"):
+        assert key in table_text
     page.locator("#system-refresh").click()
-    page.get_by_text('"profile"').first.wait_for()
+    page.locator("#system-resident").get_by_text("Resident models").wait_for()
 
 
 def test_mcp_flag_serves_the_endpoints_as_tools(tmp_path):
