@@ -8,9 +8,10 @@ import functools
 import inspect
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 import torch
@@ -21,7 +22,7 @@ from shared.hardware import HardwareInfo
 from shared.profiles import PROFILES, PlacementPlan
 from shared.residency import ModelCache, release_cuda_memory
 from shared.settings import Settings
-from shared.tasks import CancelRegistry, Progress
+from shared.tasks import CancelRegistry, CancelToken, Progress
 
 log = logging.getLogger("release_hub")
 
@@ -74,6 +75,21 @@ class AppContext:
             return faults.arm(model, key)
 
         return self.cache.get(key, load_now, gpu=plan.on_gpu)
+
+    @contextmanager
+    def cancel_scope(self, request: gr.Request | None) -> Iterator[CancelToken]:
+        """A cancel token for this session's run, live for the `with` block:
+        the Stop button (`stop`) of the same session cancels it."""
+        session = getattr(request, "session_hash", None)
+        token = self.cancels.new(session)
+        try:
+            yield token
+        finally:
+            self.cancels.release(session, token)
+
+    def stop(self, request: gr.Request) -> None:
+        """Event handler for Stop buttons: cancel this session's run."""
+        self.cancels.cancel(getattr(request, "session_hash", None))
 
     def base_info(self, key: str, seed: int | None = None) -> dict:
         """The fields every `info` dict carries."""

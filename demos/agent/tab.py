@@ -138,8 +138,7 @@ def build_tab(ctx: AppContext) -> None:
         with timer("decode"):
             frames, info = read_video_frames(video, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
         fps = info.fps
-        cancel = ctx.cancels.new(getattr(request, "session_hash", None))
-        with timer("inference"):
+        with ctx.cancel_scope(request) as cancel, timer("inference"):
             eng, result = _run_frames(frames, seed, cancel=cancel,
                                       progress=lambda f, d="": report(0.05 + 0.8 * f, d))
         done = len(result.chunks)
@@ -177,8 +176,6 @@ def build_tab(ctx: AppContext) -> None:
             return None, None
         return chunk_panel(actions, int(step) - 1), _table(actions)
 
-    def stop(request: gr.Request):
-        ctx.cancels.cancel(request.session_hash if request else None)
 
     # ------------------------------------------------------------------ UI
     gr.Markdown(INTRO)
@@ -228,4 +225,4 @@ def build_tab(ctx: AppContext) -> None:
                             api_visibility="private", queue=False)
             video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
                             api_name="agent_video", **GPU_QUEUE)
-            video_stop.click(stop, None, None, api_visibility="private", queue=False)
+            video_stop.click(ctx.stop, None, None, api_visibility="private", queue=False)

@@ -13,17 +13,14 @@ pipeline then skips its own post-processing of the (empty) video.
 from __future__ import annotations
 
 import shutil
-import threading
-import queue
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
 
 from shared.media import VideoWriter
-from shared.tasks import CancelToken
 
 from .limits import CHUNK_FRAMES
 

@@ -131,13 +131,11 @@ def build_tab(ctx: AppContext) -> None:
         report = gradio_progress(progress)
         with timer("validate"):
             v, req, upload = prepare(prompt, mode, image, video, num_frames, variant, seed, options)
-        session = getattr(request, "session_hash", None)
-        cancel = ctx.cancels.new(session)
         out = new_output_path(ctx.outputs_dir, DEMO, "mp4")
         try:
-            yield from _stream_items(v, req, out, cancel, report, timer, upload)
+            with ctx.cancel_scope(request) as cancel:
+                yield from _stream_items(v, req, out, cancel, report, timer, upload)
         finally:
-            ctx.cancels.release(session, cancel)
             drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
 
     def _stream_items(v, req, out, cancel, report, timer, upload):
@@ -209,8 +207,6 @@ def build_tab(ctx: AppContext) -> None:
                 last = (path, info)
         return last
 
-    def stop(request: gr.Request):
-        ctx.cancels.cancel(request.session_hash if request else None)
 
     # ------------------------------------------------------------ UI helpers
     def advanced_for(variant):
@@ -296,4 +292,4 @@ def build_tab(ctx: AppContext) -> None:
               **GPU_QUEUE).then(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
                                 api_visibility="private")
     api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, **GPU_QUEUE)
-    stop_btn.click(stop, None, None, api_visibility="private", queue=False)
+    stop_btn.click(ctx.stop, None, None, api_visibility="private", queue=False)

@@ -18,7 +18,7 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
-from shared.tasks import CancelToken, stream_in_thread
+from shared.tasks import CancelToken, no_progress, stream_in_thread
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
 
@@ -77,7 +77,7 @@ def build_tab(ctx: AppContext) -> None:
 
     def run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel: CancelToken, progress=None) -> Iterator[tuple]:
         """Yields ((sample_rate, chunk), None) per audio chunk, then (full wave, info)."""
-        progress = progress or (lambda fraction, description="": None)
+        progress = progress or no_progress
         started = time.perf_counter()
         options = options_for(cfg_alpha, euler_steps, max_seconds)
         voxtral_engine.validate_text(text, max_chars)  # fail before loading the model
@@ -187,26 +187,15 @@ def build_tab(ctx: AppContext) -> None:
             euler_steps: Euler steps of the acoustic flow per frame (default 7).
             max_seconds: Stop after this much audio.
         """
-        session = getattr(request, "session_hash", None)
-        cancel = ctx.cancels.new(session)
-        try:
+        with ctx.cancel_scope(request) as cancel:
             yield from stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, "wav", cancel, None)
-        finally:
-            ctx.cancels.release(session, cancel)
 
     @gradio_errors
     def tts_from_ui(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, request: gr.Request, progress=gr.Progress()):
-        session = getattr(request, "session_hash", None)
-        cancel = ctx.cancels.new(session)
-        try:
+        with ctx.cancel_scope(request) as cancel:
             yield from stream_pieces(
                 text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, gradio_progress(progress)
             )
-        finally:
-            ctx.cancels.release(session, cancel)
-
-    def stop(request: gr.Request) -> None:
-        ctx.cancels.cancel(getattr(request, "session_hash", None))
 
     # ------------------------------------------------------------------ UI
     gr.Markdown(
@@ -259,7 +248,7 @@ def build_tab(ctx: AppContext) -> None:
         tts_from_ui, [text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt], [player, download, summary, info],
         api_visibility="private", **GPU_QUEUE,
     )
-    stop_button.click(stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    stop_button.click(ctx.stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
     api_plain.click(tts, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [download, info], api_name="tts", **GPU_QUEUE)

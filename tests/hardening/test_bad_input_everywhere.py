@@ -3,9 +3,7 @@
 Each case must end in a clear error (the message names the problem, never a
 traceback) within the request, and the server must answer the next request.
 """
-import io
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -8,7 +8,6 @@ answering while the GPU queue is busy.
 import importlib.util
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from gradio_client import Client

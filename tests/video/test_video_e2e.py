@@ -8,8 +8,6 @@ their modes are covered in test_video_engine.py with fewer steps).
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest

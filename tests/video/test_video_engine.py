@@ -7,7 +7,6 @@ tests run the app's own CPU resolution.
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import torch
 from PIL import Image
 
 from shared.hardware import HardwareInfo
-from shared.media import probe_video, write_video
+from shared.media import probe_video
 from shared.tasks import CancelToken
 
 from demos.video import checkpoint, engine, limits, plans

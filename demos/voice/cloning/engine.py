@@ -26,7 +26,7 @@ from typing import Iterator
 
 import numpy as np
 
-from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
+from shared.errors import ModelFilesMissing, ModelLoadError
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
 from shared.text import check_text as shared_check_text

@@ -22,7 +22,7 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
-from shared.tasks import CancelToken, Cancelled, stream_in_thread
+from shared.tasks import CancelToken, Cancelled, no_progress, stream_in_thread
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
 
@@ -50,7 +50,7 @@ def build_cloning_section(ctx: AppContext) -> None:
 
     def run(text: str, reference_audio: str | None, seed, cancel: CancelToken, progress=None) -> Iterator[tuple]:
         """Validate, load, generate: yields (chunk wave, None) per piece, then (full wave, info)."""
-        progress = progress or (lambda fraction, description="": None)
+        progress = progress or no_progress
         text = engine.check_text(text)
         if reference_audio is None or str(reference_audio).strip() == "":
             raise UserInputError("No reference audio was given. Upload or record a clip of the voice to clone.")
@@ -150,26 +150,15 @@ def build_cloning_section(ctx: AppContext) -> None:
             reference_audio: A recording of the voice to clone: 2-30 s of speech after trimming silence; any common format, rate and channel count.
             seed: Random seed for the sampling noise; -1 picks one (reported in info).
         """
-        session = getattr(request, "session_hash", None)
-        cancel = ctx.cancels.new(session)
-        try:
+        with ctx.cancel_scope(request) as cancel:
             yield from stream_pieces(text, reference_audio, seed, "wav", cancel, None)
-        finally:
-            ctx.cancels.release(session, cancel)
 
     @gradio_errors
     def clone_from_ui(text, reference_audio, seed, consent, fmt, request: gr.Request, progress=gr.Progress()):
         if not consent:
             raise UserInputError("Tick the consent box first: clone only voices you have the right to use.")
-        session = getattr(request, "session_hash", None)
-        cancel = ctx.cancels.new(session)
-        try:
+        with ctx.cancel_scope(request) as cancel:
             yield from stream_pieces(text, reference_audio, seed, fmt, cancel, gradio_progress(progress))
-        finally:
-            ctx.cancels.release(session, cancel)
-
-    def stop(request: gr.Request) -> None:
-        ctx.cancels.cancel(getattr(request, "session_hash", None))
 
     # ------------------------------------------------------------------ UI
     gr.Markdown(NOTICE, elem_id="clone-notice")
@@ -209,7 +198,7 @@ def build_cloning_section(ctx: AppContext) -> None:
         clone_from_ui, [text, reference_audio, seed, consent, fmt], [player, download, info],
         api_visibility="private", **GPU_QUEUE,
     )
-    stop_button.click(stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    stop_button.click(ctx.stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
     api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", **GPU_QUEUE)
