@@ -147,31 +147,41 @@ def _progress_tqdm(progress: Progress, label: str):
 
 
 def _download(spec: ModelSpec, repo_id: str, progress: Progress) -> Path:
-    from huggingface_hub import snapshot_download
+    return download(repo_id, key=spec.key, allow_patterns=spec.allow_patterns, progress=progress)
+
+
+def download(
+    repo_id: str,
+    *,
+    key: str,
+    allow_patterns: tuple[str, ...] | list[str] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """A Hub repo's files in the Hugging Face cache, downloaded (resumably) if needed.
+
+    Also for a model's companion repos (e.g. a codec its config names): every
+    download reports progress and fails with the same clear message.
+    """
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    from huggingface_hub import constants
-
-    cache = constants.HF_HUB_CACHE
-    patterns = list(spec.allow_patterns) if spec.allow_patterns else None
+    patterns = list(allow_patterns) if allow_patterns else None
     try:
         # snapshot_download resumes partial files and skips complete ones.
         path = snapshot_download(
             repo_id,
             allow_patterns=patterns,
-            tqdm_class=_progress_tqdm(progress, repo_id),
+            tqdm_class=_progress_tqdm(progress or no_progress, repo_id),
         )
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        files = ", ".join(spec.allow_patterns) if spec.allow_patterns else "all files"
-        how = f"hf download {repo_id}" + (
-            " " + " ".join(f"--include '{p}'" for p in spec.allow_patterns) if spec.allow_patterns else ""
-        )
+        files = ", ".join(patterns) if patterns else "all files"
+        how = f"hf download {repo_id}" + (" " + " ".join(f"--include '{p}'" for p in patterns) if patterns else "")
         raise ModelFilesMissing(
-            f"The files of '{spec.key}' ({repo_id}: {files}) are not in the Hugging Face cache ({cache})"
+            f"The files of '{key}' ({repo_id}: {files}) are not in the Hugging Face cache ({constants.HF_HUB_CACHE})"
             + (" and HF_HUB_OFFLINE=1 forbids downloading them." if offline else " and could not be downloaded.")
             + f" Fetch them on a machine with internet access with `{how}`, or set "
-            f"RELEASE_HUB_SOURCE_{spec.key.upper().replace('-', '_')} to a local directory with the same layout, "
+            f"RELEASE_HUB_SOURCE_{key.upper().replace('-', '_')} to a local directory with the same layout, "
             f"or start with --tiny to try the app with tiny random weights. ({type(exc).__name__})"
         ) from exc
     return Path(path)

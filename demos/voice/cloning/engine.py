@@ -26,7 +26,9 @@ from typing import Iterator
 
 import numpy as np
 
-from shared.errors import ModelFilesMissing, ModelLoadError
+from shared import hub
+from shared.errors import ModelLoadError
+from shared.offload import torch_dtype
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
 from shared.text import check_text as shared_check_text
@@ -327,22 +329,8 @@ def resolve_codec_dir(model_dir: Path) -> Path:
         return local
     if Path(ref).is_absolute() and Path(ref).is_dir():
         return Path(ref)
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(ref, allow_patterns=["*.json", "*.safetensors"]))
-    except Exception as exc:  # offline and not cached, or no such repo
-        raise ModelFilesMissing(
-            f"The Pocket TTS audio tokenizer '{ref}' (named by {config_file.name}) is not in the Hugging Face cache "
-            f"and could not be downloaded ({type(exc).__name__}). Fetch it with `hf download {ref}` on a machine "
-            "with internet access, or start with --tiny."
-        ) from exc
-
-
-def _torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    # A Hub id: the shared download (cache, resume, the same clear error offline).
+    return hub.download(ref, key="pocket", allow_patterns=("*.json", "*.safetensors"))
 
 
 def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
@@ -359,8 +347,8 @@ def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
     codec_place = plan.component("audio_tokenizer")
     codec_dir = resolve_codec_dir(model_dir)
     try:
-        model = _seeded_model_class().from_pretrained(model_dir, dtype=_torch_dtype(model_place.dtype))
-        codec = PocketTTSAudioTokenizerModel.from_pretrained(codec_dir, dtype=_torch_dtype(codec_place.dtype))
+        model = _seeded_model_class().from_pretrained(model_dir, dtype=torch_dtype(model_place.dtype))
+        codec = PocketTTSAudioTokenizerModel.from_pretrained(codec_dir, dtype=torch_dtype(codec_place.dtype))
         # The processor's parts, read with their own loaders; the codec is the
         # one resolved above (the processor config only names it).
         feature_extractor = PocketTTSFeatureExtractor.from_pretrained(model_dir)
