@@ -35,11 +35,12 @@ def execution_device(plan: PlacementPlan) -> torch.device:
     return torch.device("cuda" if cuda_usable(plan.device) else "cpu")
 
 
-def quantize_int8_weight_only(module: torch.nn.Module) -> torch.nn.Module:
-    """int8 weight-only quantization of every Linear, through torchao."""
+def quantize_int8_weight_only(module: torch.nn.Module, filter_fn=None) -> torch.nn.Module:
+    """int8 weight-only quantization through torchao: every Linear, or those
+    `filter_fn(module, fully_qualified_name)` accepts."""
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
 
-    quantize_(module, Int8WeightOnlyConfig())
+    quantize_(module, Int8WeightOnlyConfig(), filter_fn=filter_fn)
     return module
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from shared.errors import UserInputError
+from shared.offload import execution_device, quantize_int8_weight_only, torch_dtype
 from shared.tasks import Cancelled, CancelToken, Progress, no_progress
 
 from . import checkpoint
@@ -169,7 +170,7 @@ class VoxtralEngine:
         load_device = "cpu" if quantization else device
         model = checkpoint.load_model(model_dir, dtype=dtype, device=load_device)
         if quantization == "int8_weight_only":
-            quantize_int8_weight_only(model)
+            quantize_int8_weight_only(model, filter_fn=_quantizable)
             model.to(device)
         elif quantization:
             raise ValueError(f"Unknown quantization {quantization!r}.")
@@ -405,14 +406,9 @@ def validate_options(options: SynthesisOptions, cfg: VoxtralConfig) -> None:
         raise UserInputError(f"Max duration is {options.max_seconds} s; allowed range is 0 to 600 s.")
 
 
-def quantize_int8_weight_only(model: VoxtralTTSModel) -> None:
-    """int8 weight-only Linear layers (torchao) in the backbone and acoustic transformer."""
-    from torchao.quantization import Int8WeightOnlyConfig, quantize_
-
-    def is_target(module: torch.nn.Module, fqn: str) -> bool:
-        return isinstance(module, torch.nn.Linear) and (fqn.startswith("layers.") or fqn.startswith("acoustic_transformer."))
-
-    quantize_(model, Int8WeightOnlyConfig(), filter_fn=is_target)
+def _quantizable(module: torch.nn.Module, fqn: str) -> bool:
+    """int8 only the Linear layers of the backbone and the acoustic transformer (not the codec)."""
+    return isinstance(module, torch.nn.Linear) and (fqn.startswith("layers.") or fqn.startswith("acoustic_transformer."))
 
 
 def load_engine(model_dir: Path, plan) -> VoxtralEngine:
@@ -420,8 +416,6 @@ def load_engine(model_dir: Path, plan) -> VoxtralEngine:
 
     Off CUDA every plan runs in float32 on the CPU (bf16 matmuls are slow there).
     """
-    from shared.offload import execution_device, torch_dtype
-
     device = execution_device(plan)
     dtype = torch_dtype(plan.dtype) if device.type == "cuda" else torch.float32
     return VoxtralEngine.load(model_dir, device=str(device), dtype=dtype, quantization=plan.quantization)
