@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from demos.voice.voxtral.config import parse_params
-from demos.voice.voxtral.engine import SynthesisOptions, SynthesisStats, VoxtralEngine, _quantizable
+from demos.voice.voxtral.engine import SynthesisOptions, SynthesisStats, VoxtralEngine, is_quantized_linear
 from shared.offload import quantize_int8_weight_only
 from demos.voice.voxtral.model import VoxtralTTSModel
 from demos.voice.voxtral.tiny import PRESET_VOICES, REAL_PARAMS, tekken_json
@@ -58,7 +58,7 @@ def build_engine(folder: Path, mode: str) -> VoxtralEngine:
         model.prepare()
     model.eval().requires_grad_(False)
     if mode == "int8":
-        quantize_int8_weight_only(model, filter_fn=_quantizable)  # as the app's 6gb/8gb plans do
+        quantize_int8_weight_only(model, filter_fn=is_quantized_linear)  # as the app's 6gb/8gb plans do
         model.to("cuda")
     return VoxtralEngine(model, VoxtralTokenizer(folder / "tekken.json"), folder)
 

@@ -170,7 +170,7 @@ class VoxtralEngine:
         load_device = "cpu" if quantization else device
         model = checkpoint.load_model(model_dir, dtype=dtype, device=load_device)
         if quantization == "int8_weight_only":
-            quantize_int8_weight_only(model, filter_fn=_quantizable)
+            quantize_int8_weight_only(model, filter_fn=is_quantized_linear)
             model.to(device)
         elif quantization:
             raise ValueError(f"Unknown quantization {quantization!r}.")
@@ -406,7 +406,7 @@ def validate_options(options: SynthesisOptions, cfg: VoxtralConfig) -> None:
         raise UserInputError(f"Max duration is {options.max_seconds} s; allowed range is 0 to 600 s.")
 
 
-def _quantizable(module: torch.nn.Module, fqn: str) -> bool:
+def is_quantized_linear(module: torch.nn.Module, fqn: str) -> bool:
     """int8 only the Linear layers of the backbone and the acoustic transformer (not the codec)."""
     return isinstance(module, torch.nn.Linear) and (fqn.startswith("layers.") or fqn.startswith("acoustic_transformer."))
 
