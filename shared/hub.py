@@ -100,7 +100,7 @@ def fetch(key: str, settings, progress: Progress | None = None) -> Path:
                 f"RELEASE_HUB_SOURCE_{key.upper().replace('-', '_')} at a directory in the layout of {spec.default_source}."
             )
         return path
-    return _download(spec, source.id, progress)
+    return download(source.id, key=key, allow_patterns=spec.allow_patterns, progress=progress)
 
 
 def _ensure_tiny(spec: ModelSpec, dest: Path, progress: Progress) -> Path:
@@ -144,10 +144,6 @@ def _progress_tqdm(progress: Progress, label: str):
             return result
 
     return ForwardingTqdm
-
-
-def _download(spec: ModelSpec, repo_id: str, progress: Progress) -> Path:
-    return download(repo_id, key=spec.key, allow_patterns=spec.allow_patterns, progress=progress)
 
 
 def download(
