@@ -11,7 +11,7 @@ import gradio as gr
 from shared import hardware, hub
 from shared.media import MAX_UPLOAD_BYTES
 from shared.profiles import resolve_profile
-from shared.settings import Settings
+from shared.settings import Settings, read_auth_file
 from shared.ui import AppContext, set_active_profile
 
 log = logging.getLogger("release_hub")
@@ -111,17 +111,28 @@ def _build_error_tab(message: str) -> None:
     gr.Markdown(f"This demo could not be loaded, the other tabs still work.\n\n```\n{message}\n```")
 
 
+def _build_history_tab(ctx: AppContext, tabs: gr.Tabs, history_tab: gr.Tab):
+    from demos.history.tab import build_history_tab, make_store
+
+    store = make_store(ctx)
+    build_history_tab(ctx, store, tabs, history_tab)
+    return store
+
+
 def build_app(settings: Settings) -> gr.Blocks:
     ctx, demos = build_context(settings)
     with gr.Blocks(title="release-hub", delete_cache=DELETE_CACHE) as app:
         gr.Markdown(INTRO)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             for demo in demos:
                 with gr.Tab(demo.title, id=demo.package, elem_id=f"tab-{demo.package}"):
                     if demo.tab is None:
                         _build_error_tab(demo.error or "unknown error")
                     else:
                         demo.tab.build_tab(ctx)
+            # After the demo tabs: "Reuse settings" fills the inputs they registered in ctx.reuse.
+            with gr.Tab("History", id="history", elem_id="tab-history") as history_tab:
+                app.release_hub_history = _build_history_tab(ctx, tabs, history_tab)
             with gr.Tab("System", id="system", elem_id="tab-system"):
                 _build_system_tab(ctx)
     if ctx.profile == "zerogpu":
@@ -147,6 +158,8 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
         show_error=True,
         footer_links=["api", "gradio", "settings"],
     )
+    if settings.auth_file:
+        kwargs["auth"] = read_auth_file(settings.auth_file)
     kwargs.update(overrides)
     app.launch(**kwargs)
 

@@ -24,6 +24,20 @@ def default_cache_dir() -> Path:
     return Path(base) / "release-hub"
 
 
+DATA_MOUNT = Path("/data")  # where a Space mounts its persistent volume (a Storage Bucket)
+DATA_OUTPUTS = Path("release-hub/outputs")
+
+
+def default_outputs_dir(mount: Path = DATA_MOUNT) -> Path:
+    """`/data/release-hub/outputs` when `/data` is a writable mount (a Space volume), else `./outputs`."""
+    try:
+        if os.path.ismount(mount) and os.access(mount, os.W_OK):
+            return mount / DATA_OUTPUTS
+    except OSError:
+        pass
+    return Path("outputs")
+
+
 def source_env_name(key: str) -> str:
     return SOURCE_PREFIX + key.upper().replace("-", "_")
 
@@ -37,7 +51,14 @@ class Settings:
     share: bool = False
     mcp: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)
-    outputs_dir: Path = field(default_factory=lambda: Path("outputs"))
+    outputs_dir: Path = field(default_factory=default_outputs_dir)
+    # History: disk limit of the outputs dir (None: 10 % of the free space, at least 2 GB),
+    # one history for every visitor instead of one per signed-in user / visit,
+    # and a file of `user:password` lines for Gradio logins (self-hosting, tests).
+    outputs_max_gb: float | None = None
+    shared_history: bool = False
+    auth_file: Path | None = None
+    on_space: bool = False
     # Per-model overrides: key -> Hub repo id, local directory or "tiny".
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -71,11 +92,41 @@ class Settings:
             cache_dir=Path(args.cache_dir).expanduser(),
             outputs_dir=Path(args.outputs_dir).expanduser(),
             sources=sources,
+            outputs_max_gb=args.outputs_max_gb,
+            shared_history=args.shared_history,
+            auth_file=Path(args.auth_file).expanduser() if args.auth_file else None,
+            on_space=bool(env.get("SPACE_ID")),
         )
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(ENV_PREFIX + name, "").strip().lower() in TRUE_WORDS
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a number of GB, got {str(text)[:20]!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value:g}")
+    return value
+
+
+def read_auth_file(path: Path) -> list[tuple[str, str]]:
+    """`user:password` lines (blank lines and `#` comments skipped) as Gradio's `auth=` list."""
+    logins = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user.strip() or not password:
+            raise SystemExit(f"{path}:{number}: expected user:password")
+        logins.append((user.strip(), password))
+    if not logins:
+        raise SystemExit(f"{path}: no user:password line")
+    return logins
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -96,8 +147,17 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="also serve the endpoints as MCP tools [RELEASE_HUB_MCP]")
     parser.add_argument("--cache-dir", default=get("CACHE_DIR", str(default_cache_dir())),
                         help="where tiny checkpoints and app caches live [RELEASE_HUB_CACHE_DIR]")
-    parser.add_argument("--outputs-dir", default=get("OUTPUTS_DIR", "outputs"),
-                        help="where generated files are saved [RELEASE_HUB_OUTPUTS_DIR]")
+    parser.add_argument("--outputs-dir", default=get("OUTPUTS_DIR", str(default_outputs_dir())),
+                        help="where generated files are saved; /data/release-hub/outputs when /data is a "
+                             "writable mount (a Space volume), else ./outputs [RELEASE_HUB_OUTPUTS_DIR]")
+    parser.add_argument("--outputs-max-gb", type=_positive_float, default=get("OUTPUTS_MAX_GB", None),
+                        help="disk limit of the outputs dir: the oldest non-favourite results go first "
+                             "(default: 10%% of the free space, at least 2 GB) [RELEASE_HUB_OUTPUTS_MAX_GB]")
+    parser.add_argument("--shared-history", action="store_true", default=_env_flag(env, "SHARED_HISTORY"),
+                        help="every visitor sees every result in History (default on a Space: each signed-in "
+                             "user their own, anonymous visitors their current visit's) [RELEASE_HUB_SHARED_HISTORY]")
+    parser.add_argument("--auth-file", default=get("AUTH_FILE", None),
+                        help="require a Gradio login; the file holds one user:password per line [RELEASE_HUB_AUTH_FILE]")
     parser.add_argument("--source", action="append", metavar="KEY=ID_OR_DIR",
                         help="override one model's source (repeatable) [RELEASE_HUB_SOURCE_<KEY>]")
     return parser

@@ -21,6 +21,7 @@ from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.hardware import HardwareInfo
 from shared.profiles import PROFILES, PlacementPlan
 from shared.residency import ModelCache, release_cuda_memory
+from shared.reuse import ReuseRegistry
 from shared.settings import Settings
 from shared.tasks import CancelRegistry, CancelToken, Progress
 
@@ -39,6 +40,7 @@ class AppContext:
     profile: str
     cache: ModelCache = field(default_factory=ModelCache)
     cancels: CancelRegistry = field(default_factory=CancelRegistry)
+    reuse: ReuseRegistry = field(default_factory=ReuseRegistry)  # History's "Reuse settings" targets
 
     def __post_init__(self) -> None:
         if self.profile == "zerogpu":

@@ -16,7 +16,7 @@ import gradio as gr
 from shared import hub
 from shared.errors import UserInputError
 from shared.media import VideoWriter, load_image, read_video_frames
-from shared.outputs import new_output_path, write_sidecar
+from shared.outputs import companion_path, new_output_path, save_inputs, write_sidecar
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
 
@@ -106,8 +106,10 @@ def build_tab(ctx: AppContext) -> None:
             **ctx.base_info(MODEL_KEY, seed), "input_size": list(image.size), "engine": eng.describe(),
             "timings_s": {**timer.seconds, **result.seconds},
         }
-        out = new_output_path(ctx.outputs_dir, DEMO, "json")
+        out = companion_path(new_output_path(ctx.outputs_dir, DEMO, "json"), "actions", "json")
         out.write_text(json.dumps(actions, indent=1))
+        write_sidecar(out, actions["info"], demo="agent_frame", inputs={"frame": None, "seed": seed},
+                      saved_inputs=save_inputs(ctx.outputs_dir, {"frame": _upload_path(frame)}))
         return actions
 
     @gradio_errors
@@ -153,7 +155,7 @@ def build_tab(ctx: AppContext) -> None:
             for frame, chunk in zip(frames, result.chunks):
                 writer.write([overlay_frame(frame, chunk)])
             writer.close()
-            png = timeline(result.chunks, times, new_output_path(ctx.outputs_dir, DEMO, "png"))
+            png = timeline(result.chunks, times, companion_path(mp4, "plot", "png"))
         run_info = {
             **ctx.base_info(MODEL_KEY, seed), "stride": stride, "frame_cap": cap,
             "video": {"frames": info.frames, "fps": fps, "width": info.width, "height": info.height},
@@ -164,9 +166,11 @@ def build_tab(ctx: AppContext) -> None:
             "info": run_info, "button_names": list(BUTTONS), "untrained_buttons": list(UNTRAINED_BUTTONS),
             "chunks": [{"frame_index": i, "time_s": t, **c} for i, t, c in zip(indices, times, result.chunks)],
         }
-        actions_path = new_output_path(ctx.outputs_dir, DEMO, "json")
+        actions_path = companion_path(mp4, "actions", "json")
         actions_path.write_text(json.dumps(payload, indent=1))
-        write_sidecar(mp4, run_info)
+        write_sidecar(mp4, run_info, demo="agent_video", files={"plot": png, "actions": actions_path},
+                      inputs={"video": None, "stride": stride, "max_frames": cap, "seed": seed},
+                      saved_inputs=save_inputs(ctx.outputs_dir, {"video": video}))
         report(1.0, "Done")
         return str(mp4), str(png), str(actions_path)
 
@@ -180,14 +184,15 @@ def build_tab(ctx: AppContext) -> None:
     # ------------------------------------------------------------------ UI
     gr.Markdown(INTRO)
     gr.Markdown(hub.licence_notice(MODEL_KEY) + "  \n" + LICENCE_NOTE, elem_id="agent-licence")
-    with gr.Tabs():
+    with gr.Tabs() as agent_tabs:
         with gr.Tab("Frame", id="agent-frame-tab", elem_id="agent-frame-tab"):
             frame_opts = gr.State({"seed": API_SEED})
             with gr.Row():
                 with gr.Column():
                     frame_in = gr.Image(type="filepath", label="Game screenshot", elem_id="agent-frame-input",
                                         sources=["upload", "clipboard"])
-                    frame_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)")
+                    frame_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)",
+                                           elem_id="agent-frame-seed")
                     frame_run = gr.Button("Predict actions", variant="primary", elem_id="agent-frame-run")
                 with gr.Column():
                     diagram = gr.Image(label="Predicted gamepad (step selected below) and the 18-step chunk",
@@ -209,8 +214,10 @@ def build_tab(ctx: AppContext) -> None:
                     stride = gr.Slider(1, MAX_STRIDE, value=10, step=1, label="Stride: run the agent on every k-th frame",
                                        elem_id="agent-video-stride")
                     max_frames = gr.Slider(1, max_frames_cap, value=max_frames_cap, step=1,
-                                           label=f"Frame cap (sampled frames; this profile allows {max_frames_cap})")
-                    video_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)")
+                                           label=f"Frame cap (sampled frames; this profile allows {max_frames_cap})",
+                                           elem_id="agent-video-max-frames")
+                    video_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)",
+                                           elem_id="agent-video-seed")
                     with gr.Row():
                         video_run = gr.Button("Run the agent", variant="primary", elem_id="agent-video-run")
                         video_stop = gr.Button("Stop", variant="stop", elem_id="agent-video-stop")
@@ -226,3 +233,14 @@ def build_tab(ctx: AppContext) -> None:
             video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
                             api_name="agent_video", **GPU_QUEUE)
             video_stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
+
+    # History's "Reuse settings": opens the right sub-tab, fills the inputs and the options they feed.
+    ctx.reuse.register("agent_frame", tab="agent", inputs={"frame": frame_in, "seed": frame_seed}, media=("frame",),
+                       extras={"tabs": agent_tabs, "opts": frame_opts},
+                       fill=lambda values, sidecar: {**values, "tabs": gr.Tabs(selected="agent-frame-tab"),
+                                                     "opts": {"seed": values["seed"]}})
+    ctx.reuse.register("agent_video", tab="agent", media=("video",),
+                       inputs={"video": video_in, "stride": stride, "max_frames": max_frames, "seed": video_seed},
+                       extras={"tabs": agent_tabs, "opts": video_opts},
+                       fill=lambda values, sidecar: {**values, "tabs": gr.Tabs(selected="agent-video-tab"),
+                                                     "opts": {"seed": values["seed"], "max_frames": values["max_frames"]}})

@@ -16,7 +16,7 @@ import gradio as gr
 
 from shared import hub
 from shared.errors import UserInputError
-from shared.outputs import new_output_path, write_sidecar
+from shared.outputs import new_output_path, save_inputs, write_sidecar
 from shared.tasks import CancelToken, run_in_thread
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -53,6 +53,16 @@ def _variant(name):
     if name not in VARIANTS:
         raise UserInputError(f"Unknown variant {name!r}; choose one of: {', '.join(VARIANTS)}.")
     return VARIANTS[name]
+
+
+def reuse_inputs(info: dict) -> dict:
+    """The sidecar's `inputs`: every input of the tab as the run used it (History's Reuse settings)."""
+    settings = info["settings"]
+    return {"prompt": info["prompt"], "mode": info["mode"], "image": None, "video": None,
+            "num_frames": info["requested_frames"], "variant": info["variant"], "seed": info["seed"],
+            "resolution": info["resolution"], "steps": settings["steps"][0],
+            "guidance_scale": settings["guidance_scale"], "amplify_first_chunk": settings["amplify_first_chunk"],
+            "use_zero_init": settings["use_zero_init"]}
 
 
 def _estimate_seconds(variant_name: str, num_frames: int) -> float:
@@ -134,11 +144,13 @@ def build_tab(ctx: AppContext) -> None:
         out = new_output_path(ctx.outputs_dir, DEMO, "mp4")
         try:
             with ctx.cancel_scope(request) as cancel:
-                yield from _stream_items(v, req, out, cancel, report, timer, upload)
+                sources = {"image": _upload_path(image) if req.mode == "i2v" else None,
+                           "video": _upload_path(video) if req.mode == "v2v" else None}
+                yield from _stream_items(v, req, out, cancel, report, timer, upload, sources)
         finally:
             drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
 
-    def _stream_items(v, req, out, cancel, report, timer, upload):
+    def _stream_items(v, req, out, cancel, report, timer, upload, sources=None):
         eng = result = None
         for item in run_stream(v, req, out, cancel):
             if isinstance(item, video_engine.ChunkUpdate):
@@ -155,7 +167,8 @@ def build_tab(ctx: AppContext) -> None:
         info = info_for(v, req, result, upload, timer, eng)
         if result.path is None:
             raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
-        write_sidecar(result.path, info)
+        write_sidecar(result.path, info, inputs=reuse_inputs(info),
+                      saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
         yield ("final", str(result.path), info)
 
     # ------------------------------------------------------------ API handlers
@@ -209,14 +222,16 @@ def build_tab(ctx: AppContext) -> None:
 
 
     # ------------------------------------------------------------ UI helpers
-    def advanced_for(variant):
+    def advanced_for(variant, pending=None):
         v = VARIANTS.get(variant, VARIANTS[DEFAULT_VARIANT])
         d = v.defaults
+        # Reuse settings (History) sets the variant and its Advanced values together: keep those.
+        keep = pending if isinstance(pending, dict) and pending.get("variant") == v.name else {}
         label = "Steps per pyramid stage (3 stages)" if v.pyramid else "Denoising steps"
-        return (gr.update(maximum=v.max_steps, value=d.steps[0], label=label),
-                gr.update(value=d.guidance_scale, interactive=v.name != "distilled"),
-                gr.update(value=d.amplify_first_chunk, visible=v.name == "distilled"),
-                gr.update(value=d.use_zero_init, visible=v.name == "mid"))
+        return (gr.update(maximum=v.max_steps, value=keep.get("steps", d.steps[0]), label=label),
+                gr.update(value=keep.get("guidance_scale", d.guidance_scale), interactive=v.name != "distilled"),
+                gr.update(value=keep.get("amplify_first_chunk", d.amplify_first_chunk), visible=v.name == "distilled"),
+                gr.update(value=keep.get("use_zero_init", d.use_zero_init), visible=v.name == "mid"), None)
 
     def options_of(resolution, steps, guidance, amplify, zero_init):
         return {"resolution": resolution, "steps": steps, "guidance_scale": guidance,
@@ -242,6 +257,7 @@ def build_tab(ctx: AppContext) -> None:
     # Advanced controls) get each variant's own recommended settings.
     options_state = gr.State({"resolution": default_resolution})
     gallery_state = gr.State([])
+    reuse_pending = gr.State(None)  # Advanced values Reuse settings set with the variant
     with gr.Row():
         with gr.Column():
             prompt = gr.Textbox(label="Prompt", lines=4, max_length=2000, elem_id="video-prompt",
@@ -282,12 +298,28 @@ def build_tab(ctx: AppContext) -> None:
     advanced = [resolution, steps, guidance, amplify, zero_init]
     for comp in advanced:
         comp.change(options_of, advanced, options_state, api_visibility="private", queue=False)
-    variant.change(advanced_for, variant, [steps, guidance, amplify, zero_init], api_visibility="private",
-                   queue=False)
+    variant.change(advanced_for, [variant, reuse_pending], [steps, guidance, amplify, zero_init, reuse_pending],
+                   api_visibility="private", queue=False)
     mode.change(mode_visibility, mode, [image, video], api_visibility="private", queue=False)
     num_frames.change(lambda n: "Output: " + describe_length(int(n)), num_frames, length,
                       api_visibility="private", queue=False)
     inputs = [prompt, mode, image, video, num_frames, variant, seed, options_state]
+
+    def reuse_fill(values: dict, sidecar: dict) -> dict:
+        v = VARIANTS.get(values["variant"], VARIANTS[DEFAULT_VARIANT])
+        advanced_values = {k: values[k] for k in ("steps", "guidance_scale", "amplify_first_chunk", "use_zero_init")}
+        return {**values, "image": gr.update(value=values["image"], visible=values["mode"] == "i2v"),
+                "video": gr.update(value=values["video"], visible=values["mode"] == "v2v"),
+                "steps": gr.update(value=values["steps"], maximum=v.max_steps),
+                "options": options_of(values["resolution"], values["steps"], values["guidance_scale"],
+                                      values["amplify_first_chunk"], values["use_zero_init"]),
+                "pending": {"variant": v.name, **advanced_values}}
+
+    ctx.reuse.register(DEMO, tab="video", media=("image", "video"), fill=reuse_fill, inputs={
+        "prompt": prompt, "mode": mode, "image": image, "video": video, "num_frames": num_frames, "variant": variant,
+        "seed": seed, "resolution": resolution, "steps": steps, "guidance_scale": guidance,
+        "amplify_first_chunk": amplify, "use_zero_init": zero_init},
+        extras={"options": options_state, "pending": reuse_pending})
     run.click(video_stream, inputs, [output, info], api_name="video_stream", preprocess=False,
               **GPU_QUEUE).then(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
                                 api_visibility="private")

@@ -114,8 +114,12 @@ def build_tab(ctx: AppContext) -> None:
         }
         yield wave, info
 
-    def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
-        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, int(info["sample_rate"]), info, fmt))
+    def save(wave: np.ndarray, info: dict, fmt: str = "wav", text: str = "") -> str:
+        # The sidecar's inputs are what History's "Reuse settings" fills back (see register_reuse below).
+        inputs = {"text": text, "voice": info["voice"], "seed": info["seed"], "cfg_alpha": info["cfg_alpha"],
+                  "euler_steps": info["euler_steps"], "max_seconds": info["max_seconds"], "format": fmt}
+        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, int(info["sample_rate"]), info, fmt,
+                                     inputs=inputs))
 
     @gpu_task(duration=_estimate_gpu_seconds)
     def generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel) -> tuple[np.ndarray, dict]:
@@ -130,7 +134,7 @@ def build_tab(ctx: AppContext) -> None:
         work = lambda: run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress)  # noqa: E731
         for wave, info in stream_in_thread(work, cancel):
             if info is not None:
-                path = save(wave, info, fmt)
+                path = save(wave, info, fmt, text)
                 yield (None if streaming else path), path, summary_line(info), info
             elif streaming:
                 rate, samples = wave
@@ -164,7 +168,7 @@ def build_tab(ctx: AppContext) -> None:
             time to first audio, real-time factor, stop reason).
         """
         wave, info = generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, CancelToken())
-        path = save(wave, info, "wav")
+        path = save(wave, info, "wav", text)
         return path, info
 
     @gradio_errors
@@ -241,6 +245,9 @@ def build_tab(ctx: AppContext) -> None:
             summary = gr.Markdown("", elem_id="tts-summary")
             info = gr.JSON(label="Info", elem_id="tts-info")
     _build_cloning_section(ctx)
+    ctx.reuse.register(OUTPUT_DEMO, tab="voice", inputs={
+        "text": text, "voice": voice, "seed": seed, "cfg_alpha": cfg_alpha, "euler_steps": euler_steps,
+        "max_seconds": max_seconds, "format": fmt})
 
     # Character counter runs in the browser only.
     text.change(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
@@ -270,8 +277,8 @@ def _build_cloning_section(ctx: AppContext) -> None:
         if exc.name and exc.name.startswith("demos.voice.cloning"):
             return
         raise
-    with gr.Accordion("Clone a voice (Pocket TTS)", open=False, elem_id="clone-accordion"):
-        section.build_cloning_section(ctx)
+    with gr.Accordion("Clone a voice (Pocket TTS)", open=False, elem_id="clone-accordion") as accordion:
+        section.build_cloning_section(ctx, accordion)
 
 
 def preload(ctx: AppContext) -> None:

@@ -27,7 +27,7 @@ def test_tts_returns_file_and_info(client, tiny_server_dirs):
     saved = tiny_server_dirs["outputs"] / "voice_voxtral" / info["file"]
     assert saved.exists()
     sidecar = json.loads(saved.with_suffix(".json").read_text())
-    assert sidecar["seed"] == 7 and sidecar["voice"] == "fr_female"
+    assert sidecar["schema_version"] == 1 and sidecar["info"]["seed"] == 7 and sidecar["inputs"]["voice"] == "fr_female"
     # Same seed, same audio.
     again, _ = client.predict(
         text="Hello from the tiny app.", voice="fr_female", seed=7, max_seconds=1.2, api_name="/tts"

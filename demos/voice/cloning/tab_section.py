@@ -21,7 +21,7 @@ import numpy as np
 from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
-from shared.outputs import AUDIO_FORMATS, save_audio_output
+from shared.outputs import AUDIO_FORMATS, save_audio_output, save_inputs
 from shared.tasks import CancelToken, Cancelled, no_progress, stream_in_thread
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
 from shared.zerogpu import gpu_task
@@ -33,6 +33,7 @@ from demos.voice.cloning.specs import ATTRIBUTION
 
 OUTPUT_DEMO = "voice_clone"
 CONSENT_LABEL = "I have the right to use this voice (it is mine, or its owner agreed to this use)."
+API_CONSENT = "By calling this endpoint you confirm you have the right to use the voice in the reference recording."
 NOTICE = (
     "**Clone only voices you have the right to use.** Upload or record "
     f"{MIN_SECONDS:g}–{MAX_SECONDS:g} s of clear speech (any common format; silence at the ends is trimmed). "
@@ -45,8 +46,9 @@ def _estimate_gpu_seconds(text: str, *args, **kwargs) -> float:
     return 20 + len(text or "") / 15
 
 
-def build_cloning_section(ctx: AppContext) -> None:
-    """Build the cloning UI inside the caller's layout block and register its endpoints."""
+def build_cloning_section(ctx: AppContext, accordion=None) -> None:
+    """Build the cloning UI inside the caller's layout block (`accordion`, opened by Reuse settings)
+    and register its endpoints."""
 
     def run(text: str, reference_audio: str | None, seed, cancel: CancelToken, progress=None) -> Iterator[tuple]:
         """Validate, load, generate: yields (chunk wave, None) per piece, then (full wave, info)."""
@@ -96,8 +98,16 @@ def build_cloning_section(ctx: AppContext) -> None:
         }
         yield wave, info
 
-    def save(wave: np.ndarray, info: dict, fmt: str = "wav") -> str:
-        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, SAMPLE_RATE, info, fmt))
+    def save(wave: np.ndarray, info: dict, fmt: str = "wav", text: str = "", reference_audio=None,
+             consent_via: str = "api call") -> str:
+        # The reference is kept (content-addressed, deletable from History) with the consent given for it,
+        # so "Reuse settings" can fill it back.
+        consent = {"given_by": consent_via, "statement": CONSENT_LABEL if consent_via != "api call" else API_CONSENT,
+                   "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        saved = save_inputs(ctx.outputs_dir, {"reference_audio": reference_audio}, consent=consent)
+        inputs = {"text": text, "reference_audio": None, "seed": info["seed"], "format": fmt}
+        return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, SAMPLE_RATE, info, fmt, inputs=inputs,
+                                     saved_inputs=saved))
 
     # On ZeroGPU the whole run (a generator, which spaces.GPU supports) holds the GPU.
     run_on_gpu = gpu_task(duration=_estimate_gpu_seconds)(run)
@@ -110,12 +120,12 @@ def build_cloning_section(ctx: AppContext) -> None:
 
     streaming = streaming_player_available()
 
-    def stream_pieces(text, reference_audio, seed, fmt, cancel, progress) -> Iterator[tuple]:
+    def stream_pieces(text, reference_audio, seed, fmt, cancel, progress, consent_via="api call") -> Iterator[tuple]:
         """(chunk for the player, file, info) as pieces arrive."""
         fallback = GrowingWav(ctx.outputs_dir, OUTPUT_DEMO, SAMPLE_RATE) if not streaming else None
         for wave, info in stream_in_thread(lambda: run_on_gpu(text, reference_audio, seed, cancel, progress), cancel):
             if info is not None:
-                path = save(wave, info, fmt)
+                path = save(wave, info, fmt, text, reference_audio, consent_via)
                 yield (None if streaming else path), path, info
             elif streaming:
                 yield (SAMPLE_RATE, to_int16(wave)), None, None
@@ -137,7 +147,7 @@ def build_cloning_section(ctx: AppContext) -> None:
             The generated speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings, voice cache hit or miss).
         """
         wave, info = generate_all(text, reference_audio, seed, CancelToken())
-        return save(wave, info, "wav"), info
+        return save(wave, info, "wav", text, reference_audio), info
 
     @gradio_errors
     def clone_voice_stream(text: str, reference_audio: str, seed: float = -1, request: gr.Request = None) -> Iterator[tuple]:
@@ -158,7 +168,8 @@ def build_cloning_section(ctx: AppContext) -> None:
         if not consent:
             raise UserInputError("Tick the consent box first: clone only voices you have the right to use.")
         with ctx.cancel_scope(request) as cancel:
-            yield from stream_pieces(text, reference_audio, seed, fmt, cancel, gradio_progress(progress))
+            yield from stream_pieces(text, reference_audio, seed, fmt, cancel, gradio_progress(progress),
+                                     consent_via="consent checkbox")
 
     # ------------------------------------------------------------------ UI
     gr.Markdown(NOTICE, elem_id="clone-notice")
@@ -207,3 +218,13 @@ def build_cloning_section(ctx: AppContext) -> None:
         clone_voice_stream, [text, reference_audio, seed], [player, download, info],
         api_name="clone_voice_stream", **GPU_QUEUE,
     )
+
+    # History's "Reuse settings": the saved reference comes back, the consent box must be ticked again.
+    def reuse_fill(values: dict, sidecar: dict) -> dict:
+        opened = {"accordion": gr.Accordion(open=True)} if accordion is not None else {}
+        return {**values, "consent": False, **opened}
+
+    ctx.reuse.register(OUTPUT_DEMO, tab="voice", inputs={
+        "text": text, "reference_audio": reference_audio, "seed": seed, "format": fmt},
+        media=("reference_audio",), fill=reuse_fill,
+        extras={"consent": consent, **({"accordion": accordion} if accordion is not None else {})})

@@ -1,0 +1,1 @@
+"""History: every result of every demo, browsable and reusable (see tab.py)."""
