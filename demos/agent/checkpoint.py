@@ -1,17 +1,20 @@
 """Read `nvidia/NitroGen`'s `ng.pt` safely; write a tiny one in the same layout.
 
-`ng.pt` is a torch pickle of a plain dict `{model, ckpt_config, step, epoch}`.
-It is read with `torch.load(weights_only=True)` only: tensors plus plain
-containers. Should a checkpoint need more, the only extra globals allowed are
-the plain containers in `SAFE_GLOBALS`; anything else is refused, never
-unpickled. The state dict must match our module tree key for key and shape
-for shape (strict), and the error names the offending keys.
+`ng.pt` is a torch pickle of a dict `{model, ckpt_config, step, epoch}`;
+`ckpt_config` is either a plain dict or upstream's pickled pydantic
+`CkptConfig` (upstream accepts both). It is read with
+`torch.load(weights_only=True)` only: tensors, plain containers, and upstream's
+config class names mapped to inert stand-ins that keep their field values
+(`pickled_config`). Any other global is refused, never unpickled, and the
+message names it. The state dict must match our module tree key for key and
+shape for shape (strict), and the error names the offending keys.
 """
 
 from __future__ import annotations
 
 import collections
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ import torch
 
 from shared.errors import ModelLoadError
 
+from . import pickled_config
 from .config import NitroGenConfig, parse_ckpt_config, siglip_config_dict
 from .model import NitroGen
 
@@ -39,21 +43,34 @@ class LoadedCheckpoint:
     path: Path
 
 
+def _refused_global(message: str) -> str | None:
+    """The global torch's weights_only unpickler refused, from its error text."""
+    found = re.search(r"GLOBAL ([\w.]+)", message)
+    return found.group(1) if found else None
+
+
 def read_checkpoint(path: Path) -> dict:
-    """The raw dict of an ng.pt file, loaded without arbitrary unpickling."""
+    """The raw dict of an ng.pt file, loaded without arbitrary unpickling; `ckpt_config` as a plain dict."""
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"{path}: checkpoint file not found.")
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
+        with torch.serialization.safe_globals([*SAFE_GLOBALS, *pickled_config.safe_globals()]):
             ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        name = _refused_global(text)
+        if name:
+            why = f"its pickle needs the Python global `{name}`"
+        else:
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            why = next((ln for ln in lines if "WeightsUnpickler error" in ln), lines[0] if lines else type(exc).__name__)
         raise ModelLoadError(
-            f"{path}: refused to load: it needs Python objects beyond tensors and plain containers "
-            f"({first}). Only weights_only loading is allowed."
+            f"{path}: refused to load: {why}. Only tensors, plain containers and upstream NitroGen's config "
+            f"classes ({', '.join(n.rpartition('.')[2] for n in pickled_config.UPSTREAM_CONFIG_CLASSES)}) are read; "
+            "nothing else in the file is unpickled or run."
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, TypeError) as exc:
         raise ModelLoadError(f"{path}: not a readable torch checkpoint ({exc}).") from None
     if not isinstance(ckpt, dict):
         raise ModelLoadError(f"{path}: expected a dict with 'model' and 'ckpt_config', got {type(ckpt).__name__}.")
@@ -62,7 +79,10 @@ def read_checkpoint(path: Path) -> dict:
             raise ModelLoadError(f"{path}: the checkpoint dict has no '{key}' entry (keys: {sorted(ckpt)}).")
     if not isinstance(ckpt["model"], dict):
         raise ModelLoadError(f"{path}: 'model' is not a state dict.")
-    return ckpt
+    form = pickled_config.upstream_name(ckpt["ckpt_config"])
+    if form is not None and form != pickled_config.TOP_LEVEL:
+        raise ModelLoadError(f"{path}: 'ckpt_config' is a pickled {form}, expected {pickled_config.TOP_LEVEL} or a dict.")
+    return {**ckpt, "ckpt_config": pickled_config.to_plain(ckpt["ckpt_config"])}
 
 
 def _listed(keys) -> str:

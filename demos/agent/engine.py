@@ -1,9 +1,11 @@
 """NitroGen inference: frames in, decoded 18-step action chunks out. No gradio here.
 
-Preprocessing follows upstream's play loop + SigLIP processor: the whole frame
-is resized to the tower's input size (no crop, aspect not kept), rescaled by
-1/255 and normalised with mean = std = 0.5, i.e. to [-1, 1]. Frames run in
-batches; every frame gets its own noise, drawn in order from one per-request
+Preprocessing is upstream's, step for step: `scripts/play.py` squashes the
+whole frame to the tower's input size with OpenCV's `INTER_AREA` (no crop,
+aspect not kept, the same call for shrinking and enlarging), then the SigLIP
+image processor rescales by 1/255 (in float64, stored as float32) and
+normalises with mean = std = 0.5, i.e. to [-1, 1]. Frames run in batches;
+every frame gets its own noise, drawn in order from one per-request
 `torch.Generator`, so results do not depend on the batch size.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image
@@ -35,16 +38,37 @@ class AgentResult:
     cancelled: bool = False
 
 
+def frame_to_rgb(frame: Image.Image | np.ndarray) -> np.ndarray:
+    """A frame as an H x W x 3 uint8 RGB array.
+
+    PIL images of any mode go through `convert("RGB")` (alpha dropped, grey
+    replicated). Arrays may be H x W (grey), H x W x 1, H x W x 3 (RGB) or
+    H x W x 4 (RGBA: alpha dropped, as upstream's `cvtColor(RGB2BGR)` does).
+    """
+    if isinstance(frame, Image.Image):
+        return np.asarray(frame.convert("RGB"))
+    arr = np.asarray(frame)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"frame arrays must be uint8, got {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        return arr[:, :, :3]
+    raise ValueError(f"frame arrays must be HxW, HxWx3 or HxWx4, got shape {arr.shape}")
+
+
 def to_pixels(frame: Image.Image | np.ndarray, size: int) -> torch.Tensor:
-    """One RGB frame -> [3, size, size] float32 in [-1, 1] (whole frame squashed, as upstream)."""
-    image = frame if isinstance(frame, Image.Image) else Image.fromarray(np.asarray(frame, dtype=np.uint8))
-    image = image.convert("RGB")
-    if image.size != (size, size):
-        # Area averaging when shrinking (upstream's client uses cv2 INTER_AREA).
-        shrinking = image.size[0] >= size and image.size[1] >= size
-        image = image.resize((size, size), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
-    arr = torch.from_numpy(np.asarray(image, dtype=np.float32).copy()).permute(2, 0, 1)
-    return (arr * (1.0 / 255.0) - 0.5) / 0.5
+    """One frame -> [3, size, size] float32 in [-1, 1], exactly as upstream feeds the model."""
+    rgb = np.ascontiguousarray(frame_to_rgb(frame))
+    # play.py: the whole frame to size x size, cv2.INTER_AREA whatever the scale
+    # (resizing is per channel, so its RGB->BGR->RGB round trip changes nothing).
+    resized = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+    # SigLIP processor: rescale in float64, cast to float32, then (x - 0.5) / 0.5 in float32.
+    scaled = (resized.astype(np.float64) * (1.0 / 255.0)).astype(np.float32)
+    half = np.float32(0.5)
+    return torch.from_numpy((scaled - half) / half).permute(2, 0, 1).contiguous()
 
 
 class AgentEngine:
@@ -135,4 +159,4 @@ def load(model_dir: Path, plan: PlacementPlan | None = None) -> AgentEngine:
     return AgentEngine(load_checkpoint(Path(model_dir) / CHECKPOINT_FILE), plan)
 
 
-__all__ = ["AgentEngine", "AgentResult", "load", "to_pixels"]
+__all__ = ["AgentEngine", "AgentResult", "frame_to_rgb", "load", "to_pixels"]
