@@ -8,11 +8,12 @@ from typing import Sequence
 
 import gradio as gr
 
-from shared import hardware, hub
+from shared import hardware, hub, zerogpu
 from shared.media import MAX_UPLOAD_BYTES
 from shared.profiles import resolve_profile
 from shared.settings import Settings, read_auth_file
 from shared.ui import AppContext, set_active_profile
+from shared.uploads import GuardedBlocks
 
 log = logging.getLogger("release_hub")
 
@@ -31,7 +32,10 @@ def build_context(settings: Settings) -> tuple[AppContext, list]:
     hw = hardware.detect()
     profile = resolve_profile(settings.profile, hw, [spec.plan for spec in hub.all_specs()])
     set_active_profile(profile)
-    return AppContext(settings=settings, hw=hw, profile=profile), demos
+    from shared.remote import pools_from_settings
+
+    remotes = pools_from_settings(settings.remotes, os.environ.get("RELEASE_HUB_REMOTE_API_KEY") or None)
+    return AppContext(settings=settings, hw=hw, profile=profile, remotes=remotes), demos
 
 
 def status_report(ctx: AppContext) -> dict:
@@ -47,7 +51,69 @@ def status_report(ctx: AppContext) -> dict:
         "placement_plans": plans,
         "resident_models": ctx.cache.resident(),
         "memory": ctx.cache.memory(),
+        **({"zerogpu": zerogpu_report(ctx)} if ctx.profile == "zerogpu" else {}),
+        **({"remote_backends": {name: pool.status() for name, pool in ctx.remotes.items()}} if ctx.remotes else {}),
     }
+
+
+REMOTE_COLUMNS = ["model family", "server", "healthy", "health check ms", "first byte ms", "requests", "failures", "last error"]
+
+
+def remote_rows(ctx: AppContext) -> list[list]:
+    """One row per remote engine backend (--remote), for the System tab."""
+    return [[name, b["url"], "yes" if b["healthy"] else "no", b["latency_ms"], b["first_byte_ms"], b["requests"],
+             b["failures"], b["last_error"] or ""]
+            for name, pool in ctx.remotes.items() for b in pool.status()]
+
+
+ZEROGPU_NO_UNLOAD = ("On ZeroGPU every model is preloaded at start-up and packed by `spaces`, which then deletes "
+                     "their Hub-cache files: unloading cannot be undone without a restart, so Unload is off.")
+
+
+def zerogpu_report(ctx: AppContext) -> dict:
+    """What was preloaded for ZeroGPU, in what dtype, and the size spaces packs (vs. its xlarge threshold)."""
+    models = [dict(entry) for entry in ctx.zerogpu_preload]
+    planned = sum(m["bytes"] for m in models)
+    packed = zerogpu.packed_size_bytes()
+    return {
+        "preloaded": models,
+        "preloaded_gb": round(planned / 1024**3, 3),
+        "packed_gb": None if packed is None else round(packed / 1024**3, 3),
+        "xlarge_threshold_gb": round(zerogpu.XLARGE_THRESHOLD_BYTES / 1024**3, 1),
+        "gpu_size": "xlarge" if planned > zerogpu.XLARGE_THRESHOLD_BYTES else "large",
+        "unload": ZEROGPU_NO_UNLOAD,
+    }
+
+
+def zerogpu_line(ctx: AppContext) -> str:
+    report = zerogpu_report(ctx)
+    models = ", ".join(f"`{m['key']}` ({' + '.join(f'{gb:g} GB {d}' for d, gb in m['gb_by_dtype'].items())})"
+                       for m in report["preloaded"]) or "none"
+    return (f"**ZeroGPU:** preloaded at start-up: {models}; {report['preloaded_gb']:g} GB in all "
+            f"(spaces schedules `xlarge`, at double quota, above {report['xlarge_threshold_gb']:g} GB). "
+            + report["unload"])
+
+
+def preload_for_zerogpu(ctx: AppContext, demos: list) -> None:
+    """Load every model family on `cuda` in the main process before launch: spaces packs those
+    tensors and hands them to each GPU worker (a model loaded inside a worker dies with it)."""
+    report = []
+    for demo in demos:
+        preload = getattr(demo.tab, "preload", None)
+        if not callable(preload):
+            continue
+        before = {e["key"] for e in ctx.cache.resident()}
+        preload(ctx)
+        for entry in ctx.cache.resident():
+            if entry["key"] in before:
+                continue
+            by_dtype = zerogpu.tensor_bytes(ctx.cache.peek(entry["key"]))
+            report.append({"key": entry["key"], "bytes": sum(by_dtype.values()),
+                           "gb_by_dtype": {k: round(v / 1024**3, 4) for k, v in by_dtype.items()},
+                           "load_seconds": entry["load_seconds"]})
+            log.info("ZeroGPU preload: %s, %.3f GB %s", entry["key"], sum(by_dtype.values()) / 1024**3,
+                     report[-1]["gb_by_dtype"])
+    ctx.zerogpu_preload = report
 
 
 PLAN_COLUMNS = ["model", "source", "device", "dtype", "offload", "fp8 storage", "quantization", "VRAM GB", "host RAM GB"]
@@ -80,6 +146,8 @@ def _build_system_tab(ctx: AppContext) -> None:
 
     def unload(key: str | None) -> dict:
         """Unload one model (or all when key is empty) and report memory afterwards."""
+        if ctx.profile == "zerogpu":
+            raise gr.Error(ZEROGPU_NO_UNLOAD, print_exception=False)
         ctx.cache.unload(key or None)
         return status_report(ctx)
 
@@ -90,6 +158,8 @@ def _build_system_tab(ctx: AppContext) -> None:
         f"**Host RAM:** {hw.ram_available_gb:.1f} of {hw.ram_total_gb:.1f} GB available",
         elem_id="system-summary",
     )
+    if ctx.profile == "zerogpu":
+        gr.Markdown(zerogpu_line(ctx), elem_id="system-zerogpu")
     plans = gr.Dataframe(value=plan_rows(ctx), headers=PLAN_COLUMNS, label="Placement plan per model",
                          interactive=False, wrap=True, max_height=600, elem_id="system-plans")
     resident = gr.Markdown(resident_line(ctx), elem_id="system-resident")
@@ -105,6 +175,20 @@ def _build_system_tab(ctx: AppContext) -> None:
     # The table and the memory line follow whatever the JSON shows.
     report.change(lambda _: (plan_rows(ctx), resident_line(ctx)), report, [plans, resident],
                   api_visibility="private", queue=False)
+    if ctx.remotes:
+        remotes = gr.Dataframe(value=remote_rows(ctx), headers=REMOTE_COLUMNS, label="Remote engines (--remote)",
+                               interactive=False, wrap=True, elem_id="system-remotes")
+        report.change(lambda _: remote_rows(ctx), report, remotes, api_visibility="private", queue=False)
+
+
+def _attach_openai_api(app: gr.Blocks, ctx: AppContext) -> None:
+    """The OpenAI-compatible /v1 speech API (demos/voice/openai_api.py), when the voice demo is present."""
+    try:
+        from demos.voice import openai_api
+    except Exception:  # the voice demo failed to import: its tab says why
+        log.exception("The /v1 speech API is off: the voice demo did not import")
+        return
+    openai_api.attach(app, ctx)
 
 
 def _build_error_tab(message: str) -> None:
@@ -121,7 +205,8 @@ def _build_history_tab(ctx: AppContext, tabs: gr.Tabs, history_tab: gr.Tab):
 
 def build_app(settings: Settings) -> gr.Blocks:
     ctx, demos = build_context(settings)
-    with gr.Blocks(title="release-hub", delete_cache=DELETE_CACHE) as app:
+    # GuardedBlocks: every file input is checked against the upload folder before Gradio preprocesses it.
+    with GuardedBlocks(title="release-hub", delete_cache=DELETE_CACHE) as app:
         gr.Markdown(INTRO)
         with gr.Tabs() as tabs:
             for demo in demos:
@@ -135,12 +220,9 @@ def build_app(settings: Settings) -> gr.Blocks:
                 app.release_hub_history = _build_history_tab(ctx, tabs, history_tab)
             with gr.Tab("System", id="system", elem_id="tab-system"):
                 _build_system_tab(ctx)
+        _attach_openai_api(app, ctx)
     if ctx.profile == "zerogpu":
-        # ZeroGPU wants models on `cuda` at start, outside @spaces.GPU calls.
-        for demo in demos:
-            preload = getattr(demo.tab, "preload", None)
-            if callable(preload):
-                preload(ctx)
+        preload_for_zerogpu(ctx, demos)
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=1)
     app.release_hub_context = ctx  # for tests and the Space entry
     return app
@@ -160,6 +242,9 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
     )
     if settings.auth_file:
         kwargs["auth"] = read_auth_file(settings.auth_file)
+    api = getattr(app, "release_hub_openai", None)
+    if api is not None:  # /v1 routes on Gradio's own FastAPI app, matched before Gradio's
+        kwargs["app_kwargs"] = {"routes": api.routes()}
     kwargs.update(overrides)
     app.launch(**kwargs)
 

@@ -27,12 +27,66 @@ def torch_dtype(name: str) -> torch.dtype:
 
 
 def cuda_usable(device: str) -> bool:
-    return device == "cuda" and torch.cuda.is_available()
+    return device.startswith("cuda") and torch.cuda.is_available()
+
+
+def _is_group_offloaded(module: torch.nn.Module) -> bool:
+    from diffusers.hooks.group_offloading import _is_group_offload_enabled
+
+    return _is_group_offload_enabled(module)
+
+
+def load_across_gpus(model_cls, component_dir, plan: PlacementPlan) -> torch.nn.Module:
+    """A model whose blocks accelerate places over several GPUs (`plan.max_memory_gb`
+    per device, never splitting a `_no_split_modules` block), loaded shard by
+    shard straight onto its devices; fp8 storage is attached first, on meta, so
+    the placement is sized and the weights are loaded as fp8. GPU-only."""
+    from accelerate import infer_auto_device_map, load_checkpoint_and_dispatch
+
+    from shared.disk_offload import enable_fp8_storage, meta_skeleton
+
+    dtype = torch_dtype(plan.component("transformer").dtype)
+    model = meta_skeleton(model_cls, component_dir, dtype)
+    if plan.fp8_layerwise:
+        enable_fp8_storage(model, dtype)
+    max_memory = {int(k): f"{v}GiB" for k, v in plan.max_memory_gb.items()}
+    device_map = infer_auto_device_map(model, max_memory=max_memory,
+                                       no_split_module_classes=list(getattr(model, "_no_split_modules", None) or []))
+    return load_checkpoint_and_dispatch(model, str(component_dir), device_map=device_map)
+
+
+def _place_on_gpus(pipe, plan: PlacementPlan):
+    """Multi-GPU plans: the transformer was dispatched at load; the text encoder
+    goes leaf by leaf onto its card, the rest where the plan puts it."""
+    from diffusers.hooks import apply_group_offloading
+
+    for name, module in pipe.components.items():
+        if not isinstance(module, torch.nn.Module) or name == "transformer":
+            continue
+        device = torch.device(plan.component(name).device)
+        if name == "text_encoder":
+            apply_group_offloading(module, onload_device=device, offload_device=torch.device("cpu"),
+                                   offload_type="leaf_level", use_stream=True, record_stream=True,
+                                   low_cpu_mem_usage=True)
+        else:
+            module.to(device)
+    return pipe
 
 
 def execution_device(plan: PlacementPlan) -> torch.device:
     """Where the plan's compute happens on this machine."""
     return torch.device("cuda" if cuda_usable(plan.device) else "cpu")
+
+
+def runtime_device(module: torch.nn.Module, plan: PlacementPlan) -> torch.device:
+    """Where `module` computes now. Offloaded plans: the plan's onload device.
+    Otherwise where its weights are, read at call time: on ZeroGPU they sit on
+    `cuda` only inside spaces' GPU worker, so a device fixed at load time
+    would be wrong there."""
+    if plan.offload == "none":
+        for param in module.parameters():
+            return param.device
+    return execution_device(plan)
 
 
 def quantize_int8_weight_only(module: torch.nn.Module, filter_fn=None) -> torch.nn.Module:
@@ -100,6 +154,15 @@ def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
     vae = getattr(pipe, "vae", None)
     if plan.vae_tiling and vae is not None and hasattr(vae, "enable_tiling"):
         vae.enable_tiling()
+    if plan.offload_to_disk:
+        # The big components were group-offloaded to their disk files while loading
+        # (shared.disk_offload); only the small ones are left to place.
+        for name, module in pipe.components.items():
+            if isinstance(module, torch.nn.Module) and not _is_group_offloaded(module):
+                module.to(execution_device(plan))
+        return pipe
+    if plan.gpus > 1 and cuda_usable(plan.device):
+        return _place_on_gpus(pipe, plan)
     if not cuda_usable(plan.device):
         return pipe.to("cpu")
     transformer = getattr(pipe, "transformer", None)

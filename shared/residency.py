@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class _Entry:
     gpu: bool
     loaded_at: float
     load_seconds: float
+    pid: int  # the process that loaded it (on ZeroGPU: must be the app's main process)
 
 
 def memory() -> dict:
@@ -75,7 +77,7 @@ class ModelCache:
                 release_cuda_memory()
             start = time.perf_counter()
             model = loader()
-            self._entries[key] = _Entry(model, gpu, time.time(), time.perf_counter() - start)
+            self._entries[key] = _Entry(model, gpu, time.time(), time.perf_counter() - start, os.getpid())
             return model
 
     def _drop(self, key: str) -> None:
@@ -95,13 +97,18 @@ class ModelCache:
         release_cuda_memory()
         return keys
 
+    def peek(self, key: str) -> Any:
+        """The resident model for `key` (KeyError if none), without loading."""
+        with self._lock:
+            return self._entries[key].model
+
     def is_resident(self, key: str) -> bool:
         return key in self._entries
 
     def resident(self) -> list[dict]:
         with self._lock:
             return [
-                {"key": k, "gpu": e.gpu, "load_seconds": round(e.load_seconds, 2),
+                {"key": k, "gpu": e.gpu, "load_seconds": round(e.load_seconds, 2), "loaded_in_pid": e.pid,
                  "loaded_at": time.strftime("%H:%M:%S", time.localtime(e.loaded_at))}
                 for k, e in self._entries.items()
             ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import torch
 from shared import faults, hub
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.hardware import HardwareInfo
-from shared.profiles import PROFILES, PlacementPlan
+from shared.profiles import PROFILES, PlacementPlan, plan_for
 from shared.residency import ModelCache, release_cuda_memory
 from shared.reuse import ReuseRegistry
 from shared.settings import Settings
@@ -40,7 +41,11 @@ class AppContext:
     profile: str
     cache: ModelCache = field(default_factory=ModelCache)
     cancels: CancelRegistry = field(default_factory=CancelRegistry)
+    # Remote engines per model family ("voxtral", "pocket"): shared.remote.RemotePool, from --remote.
+    remotes: dict = field(default_factory=dict)
     reuse: ReuseRegistry = field(default_factory=ReuseRegistry)  # History's "Reuse settings" targets
+    main_pid: int = field(default_factory=os.getpid)  # the app's process (GPU workers are forks of it)
+    zerogpu_preload: list = field(default_factory=list)  # what start-up loaded for ZeroGPU (see demos.app)
 
     def __post_init__(self) -> None:
         if self.profile == "zerogpu":
@@ -51,7 +56,7 @@ class AppContext:
         return Path(self.settings.outputs_dir)
 
     def plan(self, key: str) -> PlacementPlan:
-        return hub.spec_for(key).plan(self.profile, self.hw)
+        return plan_for(hub.spec_for(key).plan, self.profile, self.hw)
 
     def source(self, key: str) -> hub.Source:
         return hub.resolve_source(key, self.settings)
@@ -59,6 +64,10 @@ class AppContext:
     def load(self, key: str, loader: Callable[[Path, PlacementPlan], Any], progress: Progress | None = None) -> Any:
         """The loaded model for `key`: fetch its files, apply its plan, keep it resident."""
         plan = self.plan(key)
+        if self.profile == "zerogpu" and os.getpid() != self.main_pid and not self.cache.is_resident(key):
+            # Inside spaces' GPU worker: a model loaded here dies with the worker.
+            raise ModelLoadError(f"'{key}' was not preloaded at start-up, so this Space cannot serve it. "
+                                 "The Space owner can add it to the preloaded set (see README, ZeroGPU).")
 
         def load_now() -> Any:
             model_dir = hub.fetch(key, self.settings, progress)
@@ -104,12 +113,21 @@ def out_of_memory_message(profile: str) -> str:
     return f"Out of GPU memory on profile '{profile}'. Try a shorter input or fewer frames{hint}."
 
 
+def log_user_error(exc: BaseException) -> None:
+    """A refused input is the user's mistake, not ours: one line in the log, no traceback."""
+    log.info("Refused input: %s", str(exc)[:300].replace("\n", " "))
+
+
 def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
     import torch
 
     if isinstance(exc, gr.Error):
         return exc
-    if isinstance(exc, (UserInputError, ModelFilesMissing, ModelLoadError)):
+    if isinstance(exc, UserInputError):
+        log_user_error(exc)
+        return gr.Error(str(exc), print_exception=False)
+    if isinstance(exc, (ModelFilesMissing, ModelLoadError)):
+        log.warning("%s: %s", type(exc).__name__, exc)
         return gr.Error(str(exc), print_exception=False)
     if isinstance(exc, torch.OutOfMemoryError):
         release_cuda_memory()
@@ -124,6 +142,11 @@ _active_profile = {"name": "auto"}
 def set_active_profile(profile: str) -> None:
     """The profile named in out-of-memory advice (set once by build_app)."""
     _active_profile["name"] = profile
+
+
+def to_gradio_error(exc: BaseException) -> gr.Error:
+    """`exc` as the `gr.Error` a handler raises (our message for our errors)."""
+    return _to_gr_error(exc, _active_profile["name"])
 
 
 def gradio_errors(fn: Callable) -> Callable:
@@ -179,6 +202,11 @@ class Timer:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the timer was made (the request's wall time so far)."""
+        return round(time.perf_counter() - self.started, 2)
 
     def __call__(self, name: str):
         timer = self
@@ -193,7 +221,24 @@ class Timer:
         return _Span()
 
 
+def lock_while_running(button: gr.Button, event, busy_label: str = "Running…") -> None:
+    """Grey out `button` (relabelled `busy_label`) from its click until `event`, the run it starts,
+    ends in any way (done, stopped, error). A second click during a run is then visibly impossible
+    instead of silently dropped; a queued run shows its queue position where its progress shows."""
+    idle_label = button.value
+    hidden = dict(queue=False, show_progress="hidden", api_visibility="private")
+    button.click(lambda: gr.update(interactive=False, value=busy_label), None, button, **hidden)
+    event.then(lambda: gr.update(interactive=True, value=idle_label), None, button, **hidden)
+
+
+def stopped_line(seconds: float | None, kept: str) -> str:
+    """The plain words a tab shows after Stop: 'Stopped after 4.2 s. Kept: ...'."""
+    after = f" after {seconds:.1f} s" if seconds is not None else ""
+    return f"**Stopped{after}.** {kept}"
+
+
 __all__ = [
     "AppContext", "GPU_QUEUE", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
+    "lock_while_running", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from shared.errors import UserInputError
-from shared.offload import apply_plan_to_module, execution_device
+from shared.offload import apply_plan_to_module
 from shared.profiles import PlacementPlan
 from shared.tasks import Cancelled, CancelToken, Progress, no_progress
 
@@ -78,12 +78,15 @@ class AgentEngine:
         self.plan = plan
         if plan is not None:
             self.model = apply_plan_to_module(self.model, plan)
-            self.device = execution_device(plan)
-        else:
-            self.device = torch.device("cpu")
         self.dtype = next(self.model.parameters()).dtype
         caps = plan.caps if plan is not None else {}
         self.batch_size = int(caps.get("batch_size", 4))
+
+    @property
+    def device(self) -> torch.device:
+        # Read from the weights at call time: on ZeroGPU they reach `cuda`
+        # only inside spaces' GPU worker.
+        return next(self.model.parameters()).device
 
     @property
     def config(self):

@@ -18,7 +18,8 @@ from shared.errors import UserInputError
 from shared.media import VideoWriter, load_image, read_video_frames
 from shared.outputs import companion_path, new_output_path, save_inputs, write_sidecar
 from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
-from shared.zerogpu import gpu_task
+from shared.uploads import uploaded_file
+from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from . import engine as agent_engine
 from .actions import BUTTONS, UNTRAINED_BUTTONS
@@ -52,16 +53,6 @@ def _table(chunk: dict) -> list[list]:
              *s["j_left"], *s["j_right"]] for s in chunk["steps"]]
 
 
-def _upload_path(value) -> str | None:
-    """The server-side path of an uploaded file payload (the event runs with preprocess=False so
-    that an unreadable upload reaches our validation and gets our message, not a preprocessing error)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return value.get("path")
-    return getattr(value, "path", None)
-
-
 def _engine(ctx: AppContext, progress) -> agent_engine.AgentEngine:
     return ctx.load(MODEL_KEY, agent_engine.load, progress)
 
@@ -73,10 +64,44 @@ def build_tab(ctx: AppContext) -> None:
     max_pixels = int(caps.get("max_image_pixels", 40_000_000))
 
     # ZeroGPU quota: model load + about 0.2 s per frame in bf16 (an estimate, not measured).
-    @gpu_task(duration=lambda frames, *args, **kwargs: 20 + 0.2 * len(frames))
-    def _run_frames(frames, seed, cancel=None, progress=None):
-        eng = _engine(ctx, progress)
-        return eng, eng.run(frames, seed, progress=progress or (lambda *_: None), cancel=cancel)
+    @gpu_task(duration=lambda frames, seed: 20 + 0.2 * len(frames))
+    def agent_task(frames: list, seed: int):
+        """GPU task (plain values in and out): yields ProgressEvent per denoising step, ("chunks", start,
+        [decoded chunk per frame]) per frame batch, then TaskResult({"seconds", "cancelled", "engine"})."""
+
+        def work(emit, cancel):
+            report = progress_emitter(emit)
+            eng = _engine(ctx, report)
+            # One noise draw for the whole clip, sliced per batch: the same actions as one big run.
+            noise = eng.noise(len(frames), seed)
+            seconds: dict[str, float] = {}
+            for start in range(0, len(frames), eng.batch_size):
+                stop = min(start + eng.batch_size, len(frames))
+                result = eng.run(frames[start:stop], seed, noise=noise[start:stop], cancel=cancel,
+                                 progress=lambda f, d="", s=start, n=stop - start: report(
+                                     (s + f * n) / len(frames), d))
+                for name, value in result.seconds.items():
+                    seconds[name] = round(seconds.get(name, 0.0) + value, 4)
+                if result.chunks:
+                    emit(("chunks", start, result.chunks))
+                if result.cancelled:
+                    break
+            return {"seconds": seconds, "engine": eng.describe()}
+
+        yield from engine_events(work)
+
+    def run_agent(frames, seed, cancel=None, progress=None):
+        """Drive agent_task: (decoded chunks in frame order, task summary or None when stopped)."""
+        chunks, summary = [], None
+        for event in drive(agent_task(frames, seed), cancel):
+            if isinstance(event, ProgressEvent):
+                if progress is not None:
+                    progress(event.fraction, event.description)
+            elif isinstance(event, TaskResult):
+                summary = event.value
+            else:
+                chunks.extend(event[2])
+        return chunks, summary
 
     # ------------------------------------------------------------- handlers
     @gradio_errors
@@ -96,20 +121,21 @@ def build_tab(ctx: AppContext) -> None:
         options = options or {}
         seed = resolve_seed(options.get("seed", API_SEED))
         timer = Timer()
+        frame_path = uploaded_file(frame, "frame")
         with timer("decode"):
-            image = load_image(_upload_path(frame), max_pixels=max_pixels, max_side=16384)
+            image = load_image(frame_path, max_pixels=max_pixels, max_side=16384)
         report = gradio_progress(progress)
         with timer("total"):
-            eng, result = _run_frames([image], seed, progress=report)
-        actions = dict(result.chunks[0])
+            chunks, summary = run_agent([image], seed, progress=report)
+        actions = dict(chunks[0])
         actions["info"] = {
-            **ctx.base_info(MODEL_KEY, seed), "input_size": list(image.size), "engine": eng.describe(),
-            "timings_s": {**timer.seconds, **result.seconds},
+            **ctx.base_info(MODEL_KEY, seed), "input_size": list(image.size), "engine": summary["engine"],
+            "timings_s": {**timer.seconds, **summary["seconds"]},
         }
         out = companion_path(new_output_path(ctx.outputs_dir, DEMO, "json"), "actions", "json")
         out.write_text(json.dumps(actions, indent=1))
         write_sidecar(out, actions["info"], demo="agent_frame", inputs={"frame": None, "seed": seed},
-                      saved_inputs=save_inputs(ctx.outputs_dir, {"frame": _upload_path(frame)}))
+                      saved_inputs=save_inputs(ctx.outputs_dir, {"frame": frame_path}))
         return actions
 
     @gradio_errors
@@ -137,13 +163,14 @@ def build_tab(ctx: AppContext) -> None:
             raise UserInputError(f"The stride is {stride}; it must be from 1 to {MAX_STRIDE}.")
         timer = Timer()
         report = gradio_progress(progress)
+        video_path = uploaded_file(video, "video")
         with timer("decode"):
-            frames, info = read_video_frames(video, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
+            frames, info = read_video_frames(video_path, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
         fps = info.fps
         with ctx.cancel_scope(request) as cancel, timer("inference"):
-            eng, result = _run_frames(frames, seed, cancel=cancel,
-                                      progress=lambda f, d="": report(0.05 + 0.8 * f, d))
-        done = len(result.chunks)
+            chunks, summary = run_agent(frames, seed, cancel=cancel,
+                                        progress=lambda f, d="": report(0.05 + 0.8 * f, d))
+        done = len(chunks)
         if done == 0:
             raise gr.Error("Stopped before the first frame was finished.", print_exception=False)
         indices = [i * stride for i in range(done)]
@@ -152,25 +179,26 @@ def build_tab(ctx: AppContext) -> None:
         with timer("render"):
             mp4 = new_output_path(ctx.outputs_dir, DEMO, "mp4")
             writer = VideoWriter(mp4, max(fps / stride, 1.0))
-            for frame, chunk in zip(frames, result.chunks):
+            for frame, chunk in zip(frames, chunks):
                 writer.write([overlay_frame(frame, chunk)])
             writer.close()
-            png = timeline(result.chunks, times, companion_path(mp4, "plot", "png"))
+            png = timeline(chunks, times, companion_path(mp4, "plot", "png"))
         run_info = {
             **ctx.base_info(MODEL_KEY, seed), "stride": stride, "frame_cap": cap,
             "video": {"frames": info.frames, "fps": fps, "width": info.width, "height": info.height},
-            "sampled_frames": done, "cancelled": result.cancelled, "engine": eng.describe(),
+            "sampled_frames": done, "cancelled": summary is None or done < len(frames),
+            "engine": summary["engine"] if summary else None,
             "timings_s": timer.seconds,
         }
         payload = {
             "info": run_info, "button_names": list(BUTTONS), "untrained_buttons": list(UNTRAINED_BUTTONS),
-            "chunks": [{"frame_index": i, "time_s": t, **c} for i, t, c in zip(indices, times, result.chunks)],
+            "chunks": [{"frame_index": i, "time_s": t, **c} for i, t, c in zip(indices, times, chunks)],
         }
         actions_path = companion_path(mp4, "actions", "json")
         actions_path.write_text(json.dumps(payload, indent=1))
         write_sidecar(mp4, run_info, demo="agent_video", files={"plot": png, "actions": actions_path},
                       inputs={"video": None, "stride": stride, "max_frames": cap, "seed": seed},
-                      saved_inputs=save_inputs(ctx.outputs_dir, {"video": video}))
+                      saved_inputs=save_inputs(ctx.outputs_dir, {"video": video_path}))
         report(1.0, "Done")
         return str(mp4), str(png), str(actions_path)
 
@@ -231,7 +259,7 @@ def build_tab(ctx: AppContext) -> None:
                 comp.change(lambda s, m: {"seed": s, "max_frames": m}, opts_inputs, video_opts,
                             api_visibility="private", queue=False)
             video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
-                            api_name="agent_video", **GPU_QUEUE)
+                            api_name="agent_video", preprocess=False, **GPU_QUEUE)
             video_stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
 
     # History's "Reuse settings": opens the right sub-tab, fills the inputs and the options they feed.
@@ -244,3 +272,8 @@ def build_tab(ctx: AppContext) -> None:
                        extras={"tabs": agent_tabs, "opts": video_opts},
                        fill=lambda values, sidecar: {**values, "tabs": gr.Tabs(selected="agent-video-tab"),
                                                      "opts": {"seed": values["seed"], "max_frames": values["max_frames"]}})
+
+
+def preload(ctx: AppContext) -> None:
+    """ZeroGPU: load NitroGen at start-up, in the main process."""
+    _engine(ctx, None)

@@ -50,7 +50,9 @@ def tiny_components(variant: Variant) -> dict:
     from transformers import UMT5Config, UMT5EncoderModel
 
     tokenizer, _ = tiny_tokenizer()
-    with torch.random.fork_rng():  # deterministic init without touching the caller's RNG
+    # CPU generator only: on ZeroGPU torch.cuda looks available in the main process, but touching its RNG
+    # would initialise CUDA, which spaces forbids there.
+    with torch.random.fork_rng(devices=[]):  # deterministic init without touching the caller's RNG
         torch.manual_seed(TINY_SEED)
         text_encoder = UMT5EncoderModel(
             UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)

@@ -16,7 +16,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from shared.offload import apply_plan_to_pipeline, execution_device, pipeline_dtypes
+from shared.disk_offload import DiskOffload, load_disk_offloaded, offload_folder
+from shared.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, execution_device, load_across_gpus,
+                            pipeline_dtypes, runtime_device, torch_dtype)
+from shared.settings import default_cache_dir
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Cancelled, Progress, no_progress
 
@@ -72,12 +75,56 @@ def pipeline_class(variant: Variant):
     return HeliosPipeline
 
 
-def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan):
-    """`from_pretrained` exactly as for the Hub repo, then the plan's placement."""
+def disk_offload_layouts(plan: PlacementPlan) -> dict[str, DiskOffload]:
+    """How the transformer and the text encoder are grouped in their offload files under `plan`."""
+    stream = plan.use_stream and execution_device(plan).type == "cuda"
+    level = GROUP_OFFLOAD_TYPES[plan.offload]
+    blocks = (1 if stream else plan.blocks_per_group) if level == "block_level" else None
+    return {
+        "transformer": DiskOffload(level, blocks, fp8=plan.fp8_layerwise),
+        # block_level would make the whole UMT5 encoder one group; T5 is not fp8-safe (diffusers docs).
+        "text_encoder": DiskOffload("leaf_level"),
+    }
+
+
+def _disk_offloaded_components(model_dir: Path, variant: Variant, plan: PlacementPlan, cache_dir,
+                               progress: Progress) -> dict:
+    from diffusers import HeliosTransformer3DModel
+    from transformers import UMT5EncoderModel
+
+    onload = execution_device(plan)
+    classes = {"transformer": HeliosTransformer3DModel, "text_encoder": UMT5EncoderModel}
+    out = {}
+    for name, layout in disk_offload_layouts(plan).items():
+        folder = offload_folder(cache_dir, variant.key, name, layout, Path(model_dir) / name)
+        out[name] = load_disk_offloaded(
+            classes[name], Path(model_dir) / name, folder, dtype=torch_dtype(plan.component(name).dtype),
+            layout=layout, onload_device=onload, use_stream=plan.use_stream and onload.type == "cuda",
+            progress=progress, label=f"Offload files for the {name.replace('_', ' ')}",
+        )
+    return out
+
+
+def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan, *, cache_dir=None,
+                  progress: Progress = no_progress):
+    """`from_pretrained` exactly as for the Hub repo, then the plan's placement.
+
+    Disk plans build the transformer and text encoder first (never whole in
+    host RAM; their offload files live under `cache_dir`) and hand them to
+    `from_pretrained`; multi-GPU plans hand it the transformer accelerate
+    dispatched over the cards.
+    """
     kwargs = {}
     if variant.pyramid:
         # Registered in the pipeline config; passed too so either repo layout works.
         kwargs = dict(is_distilled=variant.name == "distilled", is_cfg_zero_star=variant.defaults.use_zero_init)
+    if plan.offload_to_disk:
+        kwargs.update(_disk_offloaded_components(model_dir, variant, plan, cache_dir or default_cache_dir(),
+                                                 progress))
+    elif plan.gpus > 1 and execution_device(plan).type == "cuda":
+        from diffusers import HeliosTransformer3DModel
+
+        kwargs["transformer"] = load_across_gpus(HeliosTransformer3DModel, Path(model_dir) / "transformer", plan)
     dtypes = pipeline_dtypes(plan, ("transformer", "text_encoder", "vae"))
     pipe = pipeline_class(variant).from_pretrained(
         str(model_dir), dtype={**dtypes, "default": dtypes["transformer"]},
@@ -122,7 +169,10 @@ class HeliosEngine:
         self.pipe = pipe
         self.variant = variant
         self.plan = plan
-        self.device = execution_device(plan)
+
+    @property
+    def device(self) -> torch.device:
+        return runtime_device(self.pipe.transformer, self.plan)
 
     def describe(self) -> dict:
         return {"pipeline": "HeliosPyramidPipeline" if self.variant.pyramid else "HeliosPipeline",
@@ -200,11 +250,12 @@ class HeliosEngine:
                            seconds=seconds)
 
 
-def load(variant: Variant) -> Callable[[Path, PlacementPlan], HeliosEngine]:
-    """The `ctx.load` loader for one variant."""
+def load(variant: Variant, cache_dir=None, progress: Progress = no_progress) -> Callable[[Path, PlacementPlan], HeliosEngine]:
+    """The `ctx.load` loader for one variant (disk plans keep their offload files under `cache_dir`)."""
 
     def loader(model_dir: Path, plan: PlacementPlan) -> HeliosEngine:
-        return HeliosEngine(load_pipeline(model_dir, variant, plan), variant, plan)
+        return HeliosEngine(load_pipeline(model_dir, variant, plan, cache_dir=cache_dir, progress=progress),
+                            variant, plan)
 
     return loader
 

@@ -13,11 +13,22 @@ fp8 (halves both host RAM and PCIe traffic) and pin on the fly
 plan's `host_ram_gb` is what it needs, and `auto` respects it.
 The VRAM figures are estimates from sizes and token counts (384x640, 33
 frames per chunk); the GPU benchmark script measures them where a GPU exists.
+
+Small hosts: when the host has less RAM than a plan's in-RAM variant needs,
+the plan keeps the offloaded transformer (fp8) and text encoder in files under
+the cache dir instead (diffusers' `offload_to_disk_path`, see
+shared/disk_offload.py); their `host_ram_gb` is the peak RSS measured at the
+real size by benchmarks/video_host_ram.py (docs/BENCHMARKS.md), plus an
+allowance for the CUDA context and pinned staging copies.
+
+Two GPUs (`2x12gb`, `2x24gb`): accelerate places the transformer's blocks
+across both cards (`device_map` from its `_no_split_modules`), the text encoder
+is offloaded leaf by leaf onto the second card, the VAE sits on the first.
 """
 from __future__ import annotations
 
 from shared.hardware import HardwareInfo
-from shared.profiles import ComponentPlacement, PlacementPlan
+from shared.profiles import MULTI_GPU_PROFILES, PROFILE_VRAM_GB, ComponentPlacement, PlacementPlan
 
 from .limits import MAX_FRAMES, RESOLUTIONS
 
@@ -27,6 +38,19 @@ TEXT_ENCODER_GB = 11.4
 VAE_GB = 0.5
 RUNTIME_OVERHEAD_GB = 5.0  # torch, CUDA context, the Python process, decoded frames in flight
 ALL_RESOLUTIONS = tuple(RESOLUTIONS)
+# Disk plans, measured at the real size with the CPU as onload device (benchmarks/video_host_ram.py,
+# docs/BENCHMARKS.md): peak RSS while loading, encoding once and running one transformer pass.
+DISK_PLAN_MEASURED = {
+    "6gb": {"peak_rss_gb": 16.0, "build_minutes": 0, "forward_s": 0},
+    "8gb": {"peak_rss_gb": 16.0, "build_minutes": 0, "forward_s": 0},
+    "12gb": {"peak_rss_gb": 16.0, "build_minutes": 0, "forward_s": 0},
+    "16gb": {"peak_rss_gb": 16.0, "build_minutes": 0, "forward_s": 0},
+}
+DISK_PLAN_MEASURED["cpu"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8) on the CPU
+CUDA_HOST_ALLOWANCE_GB = 1.5  # not measured here: CUDA context and pinned staging copies of one group
+DISK_GB = 25.7  # offload files: transformer fp8 + text encoder bf16
+# Transformer weight per GPU (GB) in the two-GPU plans.
+TWO_GPU_TRANSFORMER_GB = {"2x12gb": (8.5, 6.0), "2x24gb": (18.0, 11.0)}
 CPU_RESOLUTIONS = ("192x320", "320x192")
 
 
@@ -46,9 +70,34 @@ def _caps(resolutions=ALL_RESOLUTIONS, default="384x640", max_frames=MAX_FRAMES)
     return {"resolutions": list(resolutions), "default_resolution": default, "max_frames": max_frames}
 
 
+def in_ram_host_gb() -> float:
+    """Host RAM of the leanest in-RAM offloading plan (fp8 transformer, pinned on the fly)."""
+    return round(_weights_gb(True) + RUNTIME_OVERHEAD_GB, 1)
+
+
+def _disk_plan(key: str, profile: str, *, device: str, offload: str, blocks: int, vram_gb: float,
+               notes: str, caps: dict | None = None) -> PlacementPlan:
+    measured = DISK_PLAN_MEASURED[profile]
+    host_ram = measured["peak_rss_gb"] + (CUDA_HOST_ALLOWANCE_GB if device == "cuda" else 0.0)
+    return PlacementPlan(
+        model_key=key, profile=profile, device=device, dtype="bfloat16", components=_components(device),
+        offload=offload, blocks_per_group=blocks, use_stream=device == "cuda", low_cpu_mem_usage=True,
+        fp8_layerwise=True, offload_to_disk=True, disk_gb=DISK_GB, vae_tiling=vram_gb <= 6.5 and device == "cuda",
+        caps=caps or _caps(), vram_gb=vram_gb, host_ram_gb=round(host_ram, 1),
+        notes=notes + f" Host RAM is short, so the offloaded weights live on disk: {DISK_GB:g} GB of files under "
+        f"the cache dir (transformer as fp8, text encoder bf16), written once per checkpoint (about "
+        f"{measured['build_minutes']:g} min on our test disk) and reused. Every transformer pass reads its "
+        f"{TRANSFORMER_FP8_GB:g} GB back from disk (page cache permitting): {measured['forward_s']:g} s per pass "
+        f"at a tiny size on our test machine, so expect it to be disk-bound; an NVMe drive helps.",
+    )
+
+
 def _offloaded_plan(key: str, profile: str, hw: HardwareInfo, *, offload: str, blocks: int, prefer_fp8: bool,
                     vram_gb: float, notes: str) -> PlacementPlan:
-    """A group-offloading plan sized to the host: fp8 when RAM is short, pinned copies only when RAM allows."""
+    """A group-offloading plan sized to the host: fp8 when RAM is short, pinned copies only when RAM allows,
+    and the offloaded weights on disk when even the leanest in-RAM variant does not fit."""
+    if hw.ram_available_gb < in_ram_host_gb():
+        return _disk_plan(key, profile, device="cuda", offload=offload, blocks=blocks, vram_gb=vram_gb, notes=notes)
     fp8 = prefer_fp8 or hw.ram_available_gb < _weights_gb(False) + RUNTIME_OVERHEAD_GB
     weights = _weights_gb(fp8)
     # Pre-pinned copies double the offloaded weights in host RAM; pin on the fly otherwise.
@@ -63,8 +112,34 @@ def _offloaded_plan(key: str, profile: str, hw: HardwareInfo, *, offload: str, b
     )
 
 
+def _two_gpu_plan(key: str, profile: str) -> PlacementPlan:
+    """accelerate's placement of the transformer's blocks over cuda:0 and cuda:1 (GPU-only; not run on CPU)."""
+    fp8 = profile == "2x12gb"  # 14.3 GB of fp8 blocks fit two 12 GB cards; bf16 (28.6 GB) needs two 24 GB cards
+    per_gpu = TWO_GPU_TRANSFORMER_GB[profile]
+    components = {
+        "transformer": ComponentPlacement("cuda", "bfloat16"),
+        "text_encoder": ComponentPlacement("cuda:1", "bfloat16"),
+        "vae": ComponentPlacement("cuda:0", "float32"),
+    }
+    return PlacementPlan(
+        model_key=key, profile=profile, device="cuda", dtype="bfloat16", components=components,
+        offload="none", gpus=2, fp8_layerwise=fp8, max_memory_gb={"0": per_gpu[0], "1": per_gpu[1]},
+        low_cpu_mem_usage=True, caps=_caps(), vram_gb=PROFILE_VRAM_GB[profile] - 1.0,
+        host_ram_gb=round(TEXT_ENCODER_GB + RUNTIME_OVERHEAD_GB, 1),
+        notes=f"Two GPUs: the transformer's 40 blocks split across both cards by accelerate "
+              f"({per_gpu[0]:g} + {per_gpu[1]:g} GB {'of fp8' if fp8 else 'in bf16'}), no weights cross PCIe per "
+              f"step; text encoder leaf by leaf on the second card (its weights stay in host RAM), VAE on the first.",
+    )
+
+
 def plan(key: str, profile: str, hw: HardwareInfo) -> PlacementPlan:
+    if profile in MULTI_GPU_PROFILES:
+        return _two_gpu_plan(key, profile)
     if profile == "cpu":
+        if hw.ram_available_gb < _weights_gb(False) + RUNTIME_OVERHEAD_GB:
+            return _disk_plan(key, "cpu", device="cpu", offload="group_block", blocks=1, vram_gb=0.0,
+                              caps=_caps(CPU_RESOLUTIONS, "192x320", 231),
+                              notes="Everything on the CPU, transformer block by block.")
         return PlacementPlan(
             model_key=key, profile="cpu", device="cpu", dtype="bfloat16", components=_components("cpu"),
             offload="none", low_cpu_mem_usage=True, caps=_caps(CPU_RESOLUTIONS, "192x320", 231),
@@ -72,7 +147,17 @@ def plan(key: str, profile: str, hw: HardwareInfo) -> PlacementPlan:
             notes="Everything on the CPU (bf16 weights, fp32 VAE). A 14B video model on a CPU takes hours per "
                   "chunk at 384x640, so this profile offers the half-size draft resolutions and at most 231 frames.",
         )
-    if profile in ("full", "zerogpu"):
+    if profile == "zerogpu":
+        # Preloaded at start-up and packed by spaces: fp8 storage keeps one variant (~26 GB) well under
+        # the 42 GiB above which every call is scheduled (and charged) as `xlarge`.
+        return PlacementPlan(
+            model_key=key, profile=profile, device="cuda", dtype="bfloat16", components=_components("cuda"),
+            offload="none", low_cpu_mem_usage=True, fp8_layerwise=True, caps=_caps(),
+            vram_gb=round(_weights_gb(True) + 4.0, 1), host_ram_gb=RUNTIME_OVERHEAD_GB + 4.0,
+            notes="Preloaded on the Space's GPU at start-up; transformer stored as fp8 (computes in bf16), "
+                  "text encoder bf16, VAE fp32.",
+        )
+    if profile == "full":
         return PlacementPlan(
             model_key=key, profile=profile, device="cuda", dtype="bfloat16", components=_components("cuda"),
             offload="none", low_cpu_mem_usage=True, caps=_caps(),

@@ -17,9 +17,10 @@ import gradio as gr
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import new_output_path, save_inputs, write_sidecar
-from shared.tasks import CancelToken, run_in_thread
-from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
-from shared.zerogpu import gpu_task
+from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running,
+                       resolve_seed, stopped_line)
+from shared.uploads import uploaded_file
+from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from . import engine as video_engine
 from .clips import clip_to_continue, first_frame
@@ -36,17 +37,6 @@ Text, an image (used as the first frame) or a clip to continue in, minutes-long 
 chunk**. The video so far appears after every chunk; **Stop** ends the run within one denoising step and keeps
 the finished chunks. Runs diffusers' own `HeliosPyramidPipeline` (Distilled, Mid) and `HeliosPipeline` (Base).
 Trained at 384x640 only: other sizes drift or jump between chunks."""
-
-
-def _upload_path(value) -> str | None:
-    """Server-side path of an upload payload (events run with preprocess=False so bad files get our message)."""
-    if value is None or isinstance(value, str):
-        return value or None
-    if isinstance(value, dict):
-        if isinstance(value.get("video"), dict):  # gr.Video payload: {"video": FileData, "subtitles": ...}
-            return value["video"].get("path")
-        return value.get("path")
-    return getattr(value, "path", None)
 
 
 def _variant(name):
@@ -71,6 +61,37 @@ def _estimate_seconds(variant_name: str, num_frames: int) -> float:
     return 30 + per_chunk * max(1, int(num_frames) // CHUNK_FRAMES)
 
 
+def _stopped_result(out: Path, last: video_engine.ChunkUpdate | None) -> video_engine.VideoResult:
+    """What a stopped run left: the mp4 of the chunks finished before Stop."""
+    done = last.chunk if last else 0
+    return video_engine.VideoResult(path=out if done and out.exists() else None, frames=last.frames if last else 0,
+                                    chunks_done=done, chunks_total=last.chunks if last else 0, cancelled=True)
+
+
+def summary_of(info) -> str:
+    """The plain-words line above the video: progress per chunk, then what the run made."""
+    if not isinstance(info, dict) or "frames" not in info:
+        return ""
+    seconds = info.get("seconds_of_video", 0)
+    if info.get("partial"):
+        return (f"Chunk {info['chunk']} of {info['chunks']} done: the first {seconds:g} s of video are playing "
+                "below; the next chunk is on its way.")
+    made = f"{info['frames']} frames ({seconds:g} s at {info.get('fps', FPS)} fps, {info.get('resolution')})"
+    if info.get("cancelled"):
+        return stopped_line(info.get("elapsed_s"), f"Kept {info.get('chunks_done')} of {info.get('chunks_total')} "
+                            f"chunks: {made}, seed {info.get('seed')}. Play or download it below.")
+    return f"**Done in {info.get('elapsed_s', 0):.1f} s:** {made}, seed {info.get('seed')}."
+
+
+def snap_frames(value, max_frames: int) -> int:
+    """The frame count the server will take: the nearest whole number of 33-frame chunks within range."""
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        n = CHUNK_FRAMES
+    return int(min(max(round(n / CHUNK_FRAMES), 1) * CHUNK_FRAMES, max_frames // CHUNK_FRAMES * CHUNK_FRAMES))
+
+
 def build_tab(ctx: AppContext) -> None:
     plan = ctx.plan(VARIANTS[DEFAULT_VARIANT].key)
     caps = plan.caps
@@ -83,6 +104,10 @@ def build_tab(ctx: AppContext) -> None:
         """Validate everything before any model work; returns (variant, request, upload facts)."""
         options = options or {}
         v = _variant(variant)
+        if ctx.profile == "zerogpu" and not ctx.cache.is_resident(v.key):
+            served = ", ".join(n for n, x in VARIANTS.items() if ctx.cache.is_resident(x.key)) or "none"
+            raise UserInputError(f"variant '{v.name}' is not preloaded on this Space (it serves: {served}). "
+                                 f"The Space owner can add it with {ZEROGPU_VARIANTS_ENV}.")
         prompt = check_prompt(prompt)
         mode = check_mode(mode)
         frames = check_frames(num_frames, max_frames)
@@ -99,12 +124,12 @@ def build_tab(ctx: AppContext) -> None:
         upload = {}
         first, clip = None, None
         if mode == "i2v":
-            path = _upload_path(image)
+            path = uploaded_file(image, "image")
             if not path:
                 raise UserInputError("Image-to-video needs an image: upload the first frame (PNG, JPEG, WebP).")
             first = first_frame(path, resolution)
         elif mode == "v2v":
-            path = _upload_path(video)
+            path = uploaded_file(video, "video")
             if not path:
                 raise UserInputError("Video-to-video needs a clip of at least 33 frames to continue.")
             clip, upload = clip_to_continue(path, resolution)
@@ -122,19 +147,24 @@ def build_tab(ctx: AppContext) -> None:
             "chunks_total": result.chunks_total if result else 0, "cancelled": bool(result and result.cancelled),
             "settings": request.settings.to_dict(), "upload": upload,
             "plan": {"offload": plan.offload, "fp8_layerwise": plan.fp8_layerwise, "host_ram_gb": plan.host_ram_gb},
-            "engine": eng.describe() if eng else None, "licence": "Apache-2.0",
+            "engine": eng, "licence": "Apache-2.0",
             "timings_s": {**timer.seconds, **(result.seconds if result else {})},
+            "elapsed_s": timer.elapsed(),
         }
 
-    @gpu_task(duration=lambda v, request, out, cancel: _estimate_seconds(v.name, request.num_frames))
-    def run_stream(v, request, out: Path, cancel: CancelToken):
-        """Yields ("progress", f, d), ChunkUpdate, ..., ("result", (engine, VideoResult))."""
-        def run(emit):
-            report = lambda f, d="": emit(("progress", f, d))  # noqa: E731 - delivered on the request thread
-            eng = ctx.load(v.key, video_engine.load(v), report)
-            return eng, eng.generate(request, out, on_chunk=emit, progress=report, cancel=cancel)
+    @gpu_task(duration=lambda variant, request, out: _estimate_seconds(variant, request.num_frames))
+    def video_task(variant: str, request: video_engine.VideoRequest, out: str):
+        """GPU task (plain values in and out): yields ProgressEvent per denoising step, ChunkUpdate per
+        chunk, then TaskResult({"result": VideoResult, "engine": description})."""
+        v = VARIANTS[variant]
 
-        yield ("result", (yield from run_in_thread(run, cancel)))
+        def work(emit, cancel):
+            report = progress_emitter(emit)
+            eng = ctx.load(v.key, video_engine.load(v, ctx.settings.cache_dir, report), report)
+            result = eng.generate(request, Path(out), on_chunk=emit, progress=report, cancel=cancel)
+            return {"result": result, "engine": eng.describe()}
+
+        yield from engine_events(work)
 
     def stream(prompt, mode, image, video, num_frames, variant, seed, options, request, progress):
         timer = Timer()
@@ -144,26 +174,33 @@ def build_tab(ctx: AppContext) -> None:
         out = new_output_path(ctx.outputs_dir, DEMO, "mp4")
         try:
             with ctx.cancel_scope(request) as cancel:
-                sources = {"image": _upload_path(image) if req.mode == "i2v" else None,
-                           "video": _upload_path(video) if req.mode == "v2v" else None}
+                sources = {"image": uploaded_file(image, "image") if req.mode == "i2v" else None,
+                           "video": uploaded_file(video, "video") if req.mode == "v2v" else None}
                 yield from _stream_items(v, req, out, cancel, report, timer, upload, sources)
         finally:
             drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
 
     def _stream_items(v, req, out, cancel, report, timer, upload, sources=None):
-        eng = result = None
-        for item in run_stream(v, req, out, cancel):
+        outcome, last_chunk = None, None
+        # drive() closes the task once Stop sets `cancel`; by the time it returns
+        # the engine has closed the mp4 of the finished chunks (in spaces' worker too).
+        for item in drive(video_task(v.name, req, str(out)), cancel):
             if isinstance(item, video_engine.ChunkUpdate):
+                last_chunk = item
                 partial = {"chunk": item.chunk, "chunks": item.chunks, "frames": item.frames,
                            "seconds_of_video": round(item.frames / FPS, 3), "seed": req.seed, "partial": True}
                 yield ("partial", str(item.partial) if item.partial else None, partial)
-            elif item[0] == "progress":
-                report(item[1], item[2])
+            elif isinstance(item, ProgressEvent):
+                report(item.fraction, item.description)
                 # Hand control back to Gradio once per step, so a cancelled or
                 # disconnected client closes this generator within one step.
                 yield ("tick", None, None)
-            else:
-                eng, result = item[1]
+            elif isinstance(item, TaskResult):
+                outcome = item.value
+        if outcome is not None:
+            result, eng = outcome["result"], outcome["engine"]
+        else:  # stopped: the task was closed before it could report
+            result, eng = _stopped_result(out, last_chunk), None
         info = info_for(v, req, result, upload, timer, eng)
         if result.path is None:
             raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
@@ -279,21 +316,29 @@ def build_tab(ctx: AppContext) -> None:
                                          label="Resolution (height x width)", elem_id="video-resolution",
                                          info="; ".join(f"{r}: {RESOLUTIONS[r].note}" for r in resolutions))
                 steps = gr.Slider(1, dv.max_steps, value=dv.defaults.steps[0], step=1,
-                                  label="Steps per pyramid stage (3 stages)")
+                                  label="Steps per pyramid stage (3 stages)", elem_id="video-steps")
                 guidance = gr.Slider(1.0, 20.0, value=dv.defaults.guidance_scale, step=0.5,
-                                     label="Guidance scale (Distilled uses none)", interactive=False)
+                                     label="Guidance scale (Distilled uses none)", interactive=False,
+                                     elem_id="video-guidance")
                 amplify = gr.Checkbox(value=dv.defaults.amplify_first_chunk,
-                                      label="Amplify first chunk (twice the steps on chunk 1)")
-                zero_init = gr.Checkbox(value=False, visible=False, label="CFG-Zero* zero init")
+                                      label="Amplify first chunk (twice the steps on chunk 1)",
+                                      elem_id="video-amplify")
+                zero_init = gr.Checkbox(value=False, visible=False, label="CFG-Zero* zero init",
+                                        elem_id="video-zero-init")
             with gr.Row():
                 run = gr.Button("Generate", variant="primary", elem_id="video-run")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop")
                 api_btn = gr.Button("video (API)", visible=False)
         with gr.Column():
+            # Progress (and queue position) show on this line only, never over the video so far.
+            status = gr.Markdown("Write a prompt (or pick an example below) and press Generate.",
+                                 elem_id="video-status", min_height=72)
             output = gr.Video(label="Video (updates after every chunk)", autoplay=True, interactive=False,
                               elem_id="video-output")
-            info = gr.JSON(label="Info", elem_id="video-info")
-            gallery = gr.Gallery(label="This session's videos", columns=3, height="auto", elem_id="video-gallery")
+            with gr.Accordion("Details (JSON, as the API returns it)", open=False, elem_id="video-info-accordion"):
+                info = gr.JSON(label="Info", elem_id="video-info")
+            gallery = gr.Gallery(label="This session's videos", columns=4, rows=1, height=220, object_fit="contain",
+                                 preview=False, elem_id="video-gallery")
 
     advanced = [resolution, steps, guidance, amplify, zero_init]
     for comp in advanced:
@@ -301,8 +346,19 @@ def build_tab(ctx: AppContext) -> None:
     variant.change(advanced_for, [variant, reuse_pending], [steps, guidance, amplify, zero_init, reuse_pending],
                    api_visibility="private", queue=False)
     mode.change(mode_visibility, mode, [image, video], api_visibility="private", queue=False)
-    num_frames.change(lambda n: "Output: " + describe_length(int(n)), num_frames, length,
-                      api_visibility="private", queue=False)
+    def length_line(n, rounded):
+        """Snap a typed frame count to whole chunks, and say so (the note stays while the value does)."""
+        snapped = snap_frames(n, max_frames)
+        if snapped != n:
+            rounded = (n, snapped)
+        elif not rounded or rounded[1] != snapped:
+            rounded = None
+        note = f"{rounded[0]:g} is not a whole number of 33-frame chunks: rounded to {snapped}. " if rounded else ""
+        return gr.update(value=snapped) if snapped != n else gr.skip(), note + "Output: " + describe_length(snapped), rounded
+
+    rounded_state = gr.State(None)
+    num_frames.change(length_line, [num_frames, rounded_state], [num_frames, length, rounded_state],
+                      api_visibility="private", queue=False, show_progress="hidden")
     inputs = [prompt, mode, image, video, num_frames, variant, seed, options_state]
 
     def reuse_fill(values: dict, sidecar: dict) -> dict:
@@ -320,8 +376,35 @@ def build_tab(ctx: AppContext) -> None:
         "seed": seed, "resolution": resolution, "steps": steps, "guidance_scale": guidance,
         "amplify_first_chunk": amplify, "use_zero_init": zero_init},
         extras={"options": options_state, "pending": reuse_pending})
-    run.click(video_stream, inputs, [output, info], api_name="video_stream", preprocess=False,
-              **GPU_QUEUE).then(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
-                                api_visibility="private")
-    api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, **GPU_QUEUE)
+    run_event = run.click(video_stream, inputs, [output, info], api_name="video_stream", preprocess=False,
+                          show_progress_on=[status], **GPU_QUEUE)
+    run_event.success(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
+                      api_visibility="private", show_progress="hidden")
+    lock_while_running(run, run_event, "Generating…")
+    info.change(summary_of, info, status, api_visibility="private", queue=False, show_progress="hidden")
+    api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, show_progress_on=[status],
+                  **GPU_QUEUE)
+    # Stop cancels the run's token only: the run then ends itself and returns the finished chunks.
     stop_btn.click(ctx.stop, None, None, api_visibility="private", queue=False)
+
+
+ZEROGPU_VARIANTS_ENV = "RELEASE_HUB_ZEROGPU_VARIANTS"
+
+
+def zerogpu_variants() -> list[str]:
+    """The Helios variants a ZeroGPU Space preloads (`RELEASE_HUB_ZEROGPU_VARIANTS`, default Distilled):
+    each adds ~26 GB (fp8 transformer, bf16 text encoder) to what spaces packs."""
+    import os
+
+    names = [n.strip() for n in os.environ.get(ZEROGPU_VARIANTS_ENV, DEFAULT_VARIANT).split(",") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"{ZEROGPU_VARIANTS_ENV} names unknown variants {unknown}; choose from {list(VARIANTS)}.")
+    return names or [DEFAULT_VARIANT]
+
+
+def preload(ctx: AppContext) -> None:
+    """ZeroGPU: load the chosen Helios variants at start-up, in the main process."""
+    for name in zerogpu_variants():
+        v = VARIANTS[name]
+        ctx.load(v.key, video_engine.load(v, ctx.settings.cache_dir))

@@ -18,9 +18,9 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
-from shared.tasks import CancelToken, no_progress, stream_in_thread
+from shared.tasks import CancelToken, no_progress
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
-from shared.zerogpu import gpu_task
+from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from demos.voice import plans
 from demos.voice.plans import KEY
@@ -52,9 +52,10 @@ def summary_line(info: dict) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _estimate_gpu_seconds(text: str, voice: str, seed, cfg_alpha=None, euler_steps=None, max_seconds=None, *a, **k) -> float:
-    # About 0.1 s of compute per second of audio on a big GPU, plus model load.
-    return 30 + 0.2 * float(max_seconds or plans.DEFAULT_SECONDS)
+def _estimate_gpu_seconds(text: str, voice: str, seed: int, options: SynthesisOptions) -> float:
+    """ZeroGPU reservation for one /tts call: model warm-up plus ~0.2 s of compute per second of audio
+    allowed (an H100-class estimate with margin; the request is capped by the text's own length)."""
+    return 30 + 0.2 * float(options.max_seconds)
 
 
 def build_tab(ctx: AppContext) -> None:
@@ -75,8 +76,30 @@ def build_tab(ctx: AppContext) -> None:
             max_chars=max_chars,
         )
 
-    def run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel: CancelToken, progress=None) -> Iterator[tuple]:
-        """Yields ((sample_rate, chunk), None) per audio chunk, then (full wave, info)."""
+    @gpu_task(duration=_estimate_gpu_seconds)
+    def voxtral_task(text: str, voice: str, seed: int, options: SynthesisOptions):
+        """GPU task (plain values in and out): yields ProgressEvents, an AudioChunk per chunk of audio, then
+        TaskResult({"stats", "load_s", "sample_rate", "device", "dtype"})."""
+
+        def work(emit, cancel):
+            report = progress_emitter(emit)
+            t0 = time.perf_counter()
+            tts = ctx.load(KEY, voxtral_engine.load_engine, report)
+            load_s = round(time.perf_counter() - t0, 4)
+            stats = SynthesisStats()
+            for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=report, stats=stats):
+                emit(chunk)
+            numbers = stats.to_dict()
+            numbers.pop("codes", None)
+            return {"stats": numbers, "load_s": load_s, "sample_rate": tts.sample_rate, "device": str(tts.device),
+                    "dtype": str(tts.dtype).replace("torch.", "")}
+
+        yield from engine_events(work)
+
+    def run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel: CancelToken | None = None,
+            progress=None) -> Iterator[tuple]:
+        """Validate, then drive the GPU task: yields ((sample_rate, chunk), None) per audio chunk, then
+        (full wave, info); after Stop, the audio made so far with `stopped` in info."""
         progress = progress or no_progress
         started = time.perf_counter()
         options = options_for(cfg_alpha, euler_steps, max_seconds)
@@ -84,32 +107,40 @@ def build_tab(ctx: AppContext) -> None:
         if voice not in PRESET_VOICES:
             raise UserInputError(f"Unknown voice '{voice}'; choose one of: {', '.join(PRESET_VOICES)}.")
         seed = resolve_seed(seed)
-        t0 = time.perf_counter()
-        tts = ctx.load(KEY, voxtral_engine.load_engine, progress)
-        load_s = round(time.perf_counter() - t0, 4)
-        stats = SynthesisStats()
-        pieces = []
-        for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=progress, stats=stats):
-            pieces.append(chunk.samples)
-            yield (chunk.sample_rate, chunk.samples), None
+        pieces, summary, rate, first_audio_s = [], None, None, None
+        for event in drive(voxtral_task(text, voice, seed, options), cancel):
+            if isinstance(event, ProgressEvent):
+                progress(event.fraction, event.description)
+            elif isinstance(event, TaskResult):
+                summary = event.value
+            else:
+                pieces.append(event.samples)
+                rate = event.sample_rate
+                first_audio_s = first_audio_s or round(time.perf_counter() - started, 4)
+                yield (event.sample_rate, event.samples), None
         wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        numbers = stats.to_dict()
+        numbers = summary["stats"] if summary else {}
+        rate = summary["sample_rate"] if summary else rate
+        if rate is None:  # stopped before any audio
+            return
         info = {
             **ctx.base_info(KEY, seed),
             "voice": voice,
             "cfg_alpha": options.cfg_alpha,
             "euler_steps": options.n_steps or DEFAULT_DECODING_STEPS,
             "max_seconds": options.max_seconds,
-            "sample_rate": tts.sample_rate,
-            "audio_seconds": round(len(wave) / tts.sample_rate, 3),
-            "frames": numbers["frames"],
-            "segments": numbers["segments"],
-            "stop_reason": numbers["stop_reason"],
-            "time_to_first_audio_s": numbers["time_to_first_audio_s"],
-            "real_time_factor": numbers["real_time_factor"],
-            "timings": {"load_s": load_s, "generate_s": numbers["total_s"], "total_s": round(time.perf_counter() - started, 4)},
-            "device": str(tts.device),
-            "dtype": str(tts.dtype).replace("torch.", ""),
+            "sample_rate": rate,
+            "audio_seconds": round(len(wave) / rate, 3),
+            "frames": numbers.get("frames"),
+            "segments": numbers.get("segments"),
+            "stop_reason": numbers.get("stop_reason", "stopped"),
+            "stopped": summary is None,
+            "time_to_first_audio_s": numbers.get("time_to_first_audio_s", first_audio_s),
+            "real_time_factor": numbers.get("real_time_factor"),
+            "timings": {"load_s": summary["load_s"] if summary else None, "generate_s": numbers.get("total_s"),
+                        "total_s": round(time.perf_counter() - started, 4)},
+            "device": summary["device"] if summary else None,
+            "dtype": summary["dtype"] if summary else None,
             "licence": hub.licence_notice(KEY),
         }
         yield wave, info
@@ -121,18 +152,17 @@ def build_tab(ctx: AppContext) -> None:
         return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, int(info["sample_rate"]), info, fmt,
                                      inputs=inputs))
 
-    @gpu_task(duration=_estimate_gpu_seconds)
-    def generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel) -> tuple[np.ndarray, dict]:
+    def generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds) -> tuple[np.ndarray, dict]:
         final = (None, None)
-        for final in run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel):
+        for final in run(text, voice, seed, cfg_alpha, euler_steps, max_seconds):
             pass
         return final
 
     def stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, progress) -> Iterator[tuple]:
         """(player value, download file, summary line, info) as chunks arrive."""
         fallback = None
-        work = lambda: run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress)  # noqa: E731
-        for wave, info in stream_in_thread(work, cancel):
+        # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
+        for wave, info in run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress):
             if info is not None:
                 path = save(wave, info, fmt, text)
                 yield (None if streaming else path), path, summary_line(info), info
@@ -167,7 +197,7 @@ def build_tab(ctx: AppContext) -> None:
             The speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings,
             time to first audio, real-time factor, stop reason).
         """
-        wave, info = generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds, CancelToken())
+        wave, info = generate_all(text, voice, seed, cfg_alpha, euler_steps, max_seconds)
         path = save(wave, info, "wav", text)
         return path, info
 

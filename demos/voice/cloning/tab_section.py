@@ -22,9 +22,10 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output, save_inputs
-from shared.tasks import CancelToken, Cancelled, no_progress, stream_in_thread
+from shared.tasks import CancelToken, Cancelled, no_progress
 from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
-from shared.zerogpu import gpu_task
+from shared.uploads import uploaded_file
+from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from demos.voice.cloning import engine
 from demos.voice.cloning.plans import KEY
@@ -41,8 +42,9 @@ NOTICE = (
 )
 
 
-def _estimate_gpu_seconds(text: str, *args, **kwargs) -> float:
-    # Pocket TTS runs several times faster than real time; ~15 chars per second of speech.
+def _estimate_gpu_seconds(text: str, reference: np.ndarray, seed: int) -> float:
+    """ZeroGPU reservation: encoder warm-up plus ~15 characters of speech per second (Pocket TTS runs
+    several times faster than real time; the margin covers a cold voice encode)."""
     return 20 + len(text or "") / 15
 
 
@@ -50,11 +52,33 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
     """Build the cloning UI inside the caller's layout block (`accordion`, opened by Reuse settings)
     and register its endpoints."""
 
-    def run(text: str, reference_audio: str | None, seed, cancel: CancelToken, progress=None) -> Iterator[tuple]:
-        """Validate, load, generate: yields (chunk wave, None) per piece, then (full wave, info)."""
+    @gpu_task(duration=_estimate_gpu_seconds)
+    def clone_task(text: str, reference: np.ndarray, seed: int):
+        """GPU task (plain values in and out): yields ProgressEvents, a float32 wave per generated piece,
+        then TaskResult({"stats", "load_s", "device"})."""
+
+        def work(emit, cancel):
+            report = progress_emitter(emit)
+            t0 = time.perf_counter()
+            cloner = ctx.load(KEY, engine.load, report)
+            load_s = round(time.perf_counter() - t0, 4)
+            try:
+                for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=report):
+                    emit(chunk.wave)
+            except Cancelled:
+                pass
+            return {"stats": dict(cloner.last_stats), "load_s": load_s, "device": str(cloner.device)}
+
+        yield from engine_events(work)
+
+    def run(text: str, reference_audio: str | None, seed, cancel: CancelToken | None = None,
+            progress=None) -> Iterator[tuple]:
+        """Validate, prepare the reference, drive the GPU task: yields (chunk wave, None) per piece, then
+        (full wave, info); after Stop, the audio made so far with `cancelled` in info."""
         progress = progress or no_progress
         text = engine.check_text(text)
-        if reference_audio is None or str(reference_audio).strip() == "":
+        reference_audio = uploaded_file(reference_audio, "reference_audio")
+        if reference_audio is None:
             raise UserInputError("No reference audio was given. Upload or record a clip of the voice to clone.")
         started = time.perf_counter()
         seed = resolve_seed(seed)
@@ -62,21 +86,20 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         t0 = time.perf_counter()
         reference = prepare_reference(reference_audio)
         timings["reference_s"] = round(time.perf_counter() - t0, 4)
-        t0 = time.perf_counter()
-        cloner = ctx.load(KEY, engine.load, progress)
-        timings["load_s"] = round(time.perf_counter() - t0, 4)
-        pieces = []
-        try:
-            for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=progress):
-                pieces.append(chunk.wave)
-                yield chunk.wave, None
-            cancelled = False
-        except Cancelled:
-            cancelled = True
-        stats = dict(cloner.last_stats)
+        pieces, summary = [], None
+        for event in drive(clone_task(text, reference, seed), cancel):
+            if isinstance(event, ProgressEvent):
+                progress(event.fraction, event.description)
+            elif isinstance(event, TaskResult):
+                summary = event.value
+            else:
+                pieces.append(event)
+                yield event, None
+        stats = summary["stats"] if summary else {}
         wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
         audio_s = len(wave) / SAMPLE_RATE
         timings.update(
+            load_s=summary["load_s"] if summary else None,
             encode_s=stats.get("encode_s"),
             first_audio_s=stats.get("first_audio_s"),
             generate_s=stats.get("generate_s"),
@@ -92,8 +115,8 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
             "voice_cache": stats.get("voice_cache"),
             "chunks": stats.get("chunks"),
             "frames": stats.get("frames"),
-            "cancelled": cancelled,
-            "device": cloner.device,
+            "cancelled": summary is None or bool(stats.get("cancelled")),
+            "device": summary["device"] if summary else None,
             "licence": hub.licence_notice(KEY),
         }
         yield wave, info
@@ -104,17 +127,15 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         # so "Reuse settings" can fill it back.
         consent = {"given_by": consent_via, "statement": CONSENT_LABEL if consent_via != "api call" else API_CONSENT,
                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        saved = save_inputs(ctx.outputs_dir, {"reference_audio": reference_audio}, consent=consent)
+        saved = save_inputs(ctx.outputs_dir, {"reference_audio": uploaded_file(reference_audio, "reference_audio")},
+                            consent=consent)
         inputs = {"text": text, "reference_audio": None, "seed": info["seed"], "format": fmt}
         return str(save_audio_output(ctx.outputs_dir, OUTPUT_DEMO, wave, SAMPLE_RATE, info, fmt, inputs=inputs,
                                      saved_inputs=saved))
 
-    # On ZeroGPU the whole run (a generator, which spaces.GPU supports) holds the GPU.
-    run_on_gpu = gpu_task(duration=_estimate_gpu_seconds)(run)
-
-    def generate_all(text, reference_audio, seed, cancel) -> tuple[np.ndarray, dict]:
+    def generate_all(text, reference_audio, seed) -> tuple[np.ndarray, dict]:
         final = (None, None)
-        for final in run_on_gpu(text, reference_audio, seed, cancel):
+        for final in run(text, reference_audio, seed):
             pass
         return final
 
@@ -123,7 +144,8 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
     def stream_pieces(text, reference_audio, seed, fmt, cancel, progress, consent_via="api call") -> Iterator[tuple]:
         """(chunk for the player, file, info) as pieces arrive."""
         fallback = GrowingWav(ctx.outputs_dir, OUTPUT_DEMO, SAMPLE_RATE) if not streaming else None
-        for wave, info in stream_in_thread(lambda: run_on_gpu(text, reference_audio, seed, cancel, progress), cancel):
+        # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
+        for wave, info in run(text, reference_audio, seed, cancel, progress):
             if info is not None:
                 path = save(wave, info, fmt, text, reference_audio, consent_via)
                 yield (None if streaming else path), path, info
@@ -146,7 +168,7 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         Returns:
             The generated speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings, voice cache hit or miss).
         """
-        wave, info = generate_all(text, reference_audio, seed, CancelToken())
+        wave, info = generate_all(text, reference_audio, seed)
         return save(wave, info, "wav", text, reference_audio), info
 
     @gradio_errors
@@ -207,16 +229,17 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
 
     ui_event = run_button.click(
         clone_from_ui, [text, reference_audio, seed, consent, fmt], [player, download, info],
-        api_visibility="private", **GPU_QUEUE,
+        api_visibility="private", preprocess=False, **GPU_QUEUE,
     )
     stop_button.click(ctx.stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
-    api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", **GPU_QUEUE)
+    api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", preprocess=False,
+                    **GPU_QUEUE)
     api_stream = gr.Button(visible=False)
     api_stream.click(
         clone_voice_stream, [text, reference_audio, seed], [player, download, info],
-        api_name="clone_voice_stream", **GPU_QUEUE,
+        api_name="clone_voice_stream", preprocess=False, **GPU_QUEUE,
     )
 
     # History's "Reuse settings": the saved reference comes back, the consent box must be ticked again.
@@ -228,3 +251,8 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         "text": text, "reference_audio": reference_audio, "seed": seed, "format": fmt},
         media=("reference_audio",), fill=reuse_fill,
         extras={"consent": consent, **({"accordion": accordion} if accordion is not None else {})})
+
+
+def preload(ctx: AppContext) -> None:
+    """ZeroGPU: load Pocket TTS (model and codec) at start-up, in the main process."""
+    ctx.load(KEY, engine.load)

@@ -151,8 +151,16 @@ class VoxtralEngine:
         self.tokenizer = tokenizer
         self.model_dir = Path(model_dir)
         self._voices: dict[str, torch.Tensor] = {}
-        param = model.norm.weight
-        self.device, self.dtype = param.device, param.dtype
+
+    # Read from the weights at call time: on ZeroGPU they reach `cuda` only
+    # inside spaces' GPU worker.
+    @property
+    def device(self) -> torch.device:
+        return self.model.norm.weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.norm.weight.dtype
 
     # ------------------------------------------------------------------ loading
     @classmethod
