@@ -74,7 +74,8 @@ def stop_server(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def _tiny_server_process(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tiny-server")
-    process, url, log_path = start_server(tmp)
+    # Its own Gradio upload folder: tests can look inside it, and no other server shares it.
+    process, url, log_path = start_server(tmp, env_extra={"GRADIO_TEMP_DIR": str(tmp / "uploads")})
     yield url, tmp, log_path, process.pid
     stop_server(process)
 
@@ -87,9 +88,10 @@ def tiny_server(_tiny_server_process) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_server_dirs(_tiny_server_process) -> dict:
-    """The cache dir, outputs dir and log file of the session's tiny server."""
+    """The cache dir, outputs dir, Gradio upload folder and log file of the session's tiny server."""
     _, tmp, log_path, pid = _tiny_server_process
-    return {"cache": tmp / "cache", "outputs": tmp / "outputs", "log": log_path, "pid": pid}
+    return {"cache": tmp / "cache", "outputs": tmp / "outputs", "uploads": tmp / "uploads", "log": log_path,
+            "pid": pid}
 
 
 @pytest.fixture(scope="session")
