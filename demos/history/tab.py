@@ -278,8 +278,10 @@ def build_history_tab(ctx: AppContext, store: HistoryStore, main_tabs: gr.Tabs, 
 
     # API endpoints on hidden triggers (named, documented, per-user).
     api_inputs = dict(
-        demo=gr.Textbox(visible=False), model=gr.Textbox(visible=False), voice=gr.Textbox(visible=False),
-        variant=gr.Textbox(visible=False), text=gr.Textbox(visible=False), favourites=gr.Checkbox(visible=False),
+        # Initial values are the API defaults gradio_client offers.
+        demo=gr.Textbox("", visible=False), model=gr.Textbox("", visible=False), voice=gr.Textbox("", visible=False),
+        variant=gr.Textbox("", visible=False), text=gr.Textbox("", visible=False),
+        favourites=gr.Checkbox(False, visible=False),
         page=gr.Number(value=1, precision=0, visible=False), page_size=gr.Number(value=PAGE_SIZE, precision=0, visible=False),
     )
     api_out = gr.JSON(visible=False)
