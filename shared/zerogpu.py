@@ -22,6 +22,7 @@ request thread.
 - `drive(events, cancel)`: on the request thread, iterate a task and close it
   as soon as the session's Stop token is set. When `close()` returns the task
   is over (on ZeroGPU, the worker has finished), so files it wrote are complete.
+  One task runs at a time (`_GPU_TURN`), a stopping one included.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import functools
 import inspect
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, Iterator
 
@@ -75,12 +77,20 @@ def check_picklable(value: Any, what: str) -> None:
         raise TypeError(f"{what} cannot cross the ZeroGPU process boundary: {type(exc).__name__}: {exc}") from exc
 
 
+# How many argument tuples and events of each task were pickled (tests read it).
+PICKLED: dict[str, dict[str, int]] = {}
+
+
 def _checked(fn: Callable) -> Callable:
+    counts = PICKLED.setdefault(fn.__qualname__, {"calls": 0, "events": 0})
+
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Iterator:
         check_picklable((args, kwargs), f"the arguments of GPU task {fn.__qualname__}")
+        counts["calls"] += 1
         for event in fn(*args, **kwargs):
             check_picklable(event, f"an event of GPU task {fn.__qualname__}")
+            counts["events"] += 1
             yield event
 
     return run
@@ -143,20 +153,54 @@ def progress_emitter(emit: Callable[[Any], None]) -> Progress:
     return lambda fraction, description="": emit(ProgressEvent(float(fraction), str(description)))
 
 
+# One GPU task at a time, including the wind-down of one whose client went away.
+_GPU_TURN = threading.Lock()
+
+
+def _close(gen: Any) -> None:
+    close = getattr(gen, "close", None)
+    if close is not None:
+        close()
+
+
+def _close_then_release(gen: Any) -> None:
+    try:
+        _close(gen)
+    except Exception:  # nobody is listening any more; the next task must still get its turn
+        log.exception("A GPU task failed while stopping")
+    finally:
+        _GPU_TURN.release()
+
+
 def drive(events: Iterable[Any], cancel: CancelToken | None = None) -> Iterator[Any]:
     """Iterate a GPU task on the request thread (spaces reads the Gradio
-    request from this thread's context); close it once `cancel` is set or
-    when our own consumer stops early."""
+    request from this thread's context) and close it once `cancel` is set:
+    then `drive` returns only when the task is over, so its files are complete.
+
+    When our own consumer goes away instead (a client's `job.cancel()`, a
+    closed tab), the task is closed in the background: Gradio's cancel
+    request need not wait for the worker to wind down, and the next task
+    waits for its turn until it has."""
     gen = iter(events)
+    _GPU_TURN.acquire()
+    handed_off = False
     try:
         for event in gen:
-            yield event
+            try:
+                yield event
+            except GeneratorExit:
+                threading.Thread(target=_close_then_release, args=(gen,), name="gpu-task-close",
+                                 daemon=True).start()
+                handed_off = True
+                raise
             if cancel is not None and cancel.cancelled:
                 break
     finally:
-        close = getattr(gen, "close", None)
-        if close is not None:
-            close()
+        if not handed_off:
+            try:
+                _close(gen)
+            finally:
+                _GPU_TURN.release()
 
 
 def run_to_result(events: Iterable[Any], progress: Progress | None = None,

@@ -45,18 +45,22 @@ def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: 
     raise RuntimeError(f"release-hub did not answer within {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
-def start_server(tmp: Path, *extra_args: str, env_extra: dict | None = None):
+def start_server(tmp: Path, *extra_args: str, env_extra: dict | None = None, entry: tuple = ("-m", "demos.app"),
+                 timeout: float = SERVER_START_TIMEOUT_S):
+    """`release-hub --tiny` in a subprocess on a free port (`entry`: how Python starts it).
+    Every GPU task's arguments and events are pickled as spaces would (RELEASE_HUB_CHECK_PICKLE)."""
     port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+               RELEASE_HUB_CHECK_PICKLE="1")
     env.update(env_extra or {})
     log_path = tmp / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port),
+    cmd = [sys.executable, *entry, "--tiny", "--port", str(port),
            "--cache-dir", str(tmp / "cache"), "--outputs-dir", str(tmp / "outputs"), *extra_args]
     log_file = open(log_path, "w")
     process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, process, log_path, SERVER_START_TIMEOUT_S)
+        wait_for_http(url, process, log_path, timeout)
     except Exception:
         process.kill()
         raise

@@ -14,18 +14,21 @@ from pathlib import Path
 
 import gradio as gr
 
+from demos.assets import asset
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import new_output_path, save_inputs, write_sidecar
 from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running,
                        resolve_seed, stopped_line)
+from shared.params import Choice
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from . import engine as video_engine
 from .clips import clip_to_continue, first_frame
-from .limits import (CHUNK_FRAMES, FPS, MODE_TITLES, RESOLUTIONS, check_frames, check_guidance, check_mode,
-                     check_prompt, check_resolution, check_steps, describe_length)
+from .limits import (AMPLIFY, CHUNK_FRAMES, FPS, MODE_TITLES, PROMPT, RESOLUTIONS, ZERO_INIT, check_guidance,
+                     check_mode, check_prompt, check_resolution, check_steps, describe_length,
+                     frames_spec)
 from .streaming import drop_partials
 from .variants import DEFAULT_VARIANT, VARIANTS
 
@@ -39,10 +42,11 @@ the finished chunks. Runs diffusers' own `HeliosPyramidPipeline` (Distilled, Mid
 Trained at 384x640 only: other sizes drift or jump between chunks."""
 
 
+VARIANT = Choice.of("variant", "Model", [(v.title, k) for k, v in VARIANTS.items()], default=DEFAULT_VARIANT)
+
+
 def _variant(name):
-    if name not in VARIANTS:
-        raise UserInputError(f"Unknown variant {name!r}; choose one of: {', '.join(VARIANTS)}.")
-    return VARIANTS[name]
+    return VARIANTS[VARIANT.check(name)]
 
 
 def reuse_inputs(info: dict) -> dict:
@@ -92,17 +96,32 @@ def snap_frames(value, max_frames: int) -> int:
     return int(min(max(round(n / CHUNK_FRAMES), 1) * CHUNK_FRAMES, max_frames // CHUNK_FRAMES * CHUNK_FRAMES))
 
 
+DEFAULT_RESOLUTION_ENV = "RELEASE_HUB_VIDEO_RESOLUTION"
+
+
+def _default_resolution(plan_default: str, allowed: list[str]) -> str:
+    """The resolution API calls and the UI start with: the plan's, unless the owner sets
+    RELEASE_HUB_VIDEO_RESOLUTION (e.g. a Space saving quota with the 192x320 draft size)."""
+    import os
+
+    chosen = os.environ.get(DEFAULT_RESOLUTION_ENV, "").strip() or plan_default
+    if chosen not in allowed:
+        raise ValueError(f"{DEFAULT_RESOLUTION_ENV}={chosen!r} is not offered on this profile; choose from {allowed}.")
+    return chosen
+
+
 def build_tab(ctx: AppContext) -> None:
     plan = ctx.plan(VARIANTS[DEFAULT_VARIANT].key)
     caps = plan.caps
     resolutions = list(caps.get("resolutions", RESOLUTIONS))
-    default_resolution = caps.get("default_resolution", resolutions[0])
+    default_resolution = _default_resolution(caps.get("default_resolution", resolutions[0]), resolutions)
     max_frames = int(caps.get("max_frames", 1452))
 
     # ------------------------------------------------------------ request
     def prepare(prompt, mode, image, video, num_frames, variant, seed, options):
         """Validate everything before any model work; returns (variant, request, upload facts)."""
-        options = options or {}
+        options = options if isinstance(options, dict) else {}
+        notes = {}  # values repaired on the way in (info["adjusted"])
         v = _variant(variant)
         if ctx.profile == "zerogpu" and not ctx.cache.is_resident(v.key):
             served = ", ".join(n for n, x in VARIANTS.items() if ctx.cache.is_resident(x.key)) or "none"
@@ -110,17 +129,17 @@ def build_tab(ctx: AppContext) -> None:
                                  f"The Space owner can add it with {ZEROGPU_VARIANTS_ENV}.")
         prompt = check_prompt(prompt)
         mode = check_mode(mode)
-        frames = check_frames(num_frames, max_frames)
+        frames = frames_spec(max_frames, plan.profile).check(num_frames, notes)
         resolution = check_resolution(options.get("resolution", default_resolution), resolutions)
         settings = v.defaults
         if "steps" in options:
-            settings = settings.with_steps(check_steps(options["steps"], v.max_steps))
+            settings = settings.with_steps(check_steps(options["steps"], v.max_steps, notes))
         if "guidance_scale" in options and v.name != "distilled":
             settings = replace(settings, guidance_scale=check_guidance(options["guidance_scale"]))
         if "amplify_first_chunk" in options and v.name == "distilled":
-            settings = replace(settings, amplify_first_chunk=bool(options["amplify_first_chunk"]))
+            settings = replace(settings, amplify_first_chunk=AMPLIFY.check(options["amplify_first_chunk"]))
         if "use_zero_init" in options and v.name == "mid":
-            settings = replace(settings, use_zero_init=bool(options["use_zero_init"]))
+            settings = replace(settings, use_zero_init=ZERO_INIT.check(options["use_zero_init"]))
         upload = {}
         first, clip = None, None
         if mode == "i2v":
@@ -135,7 +154,7 @@ def build_tab(ctx: AppContext) -> None:
             clip, upload = clip_to_continue(path, resolution)
         request = video_engine.VideoRequest(prompt=prompt, mode=mode, num_frames=frames, resolution=resolution,
                                             seed=resolve_seed(seed), settings=settings, image=first, video=clip)
-        return v, request, upload
+        return v, request, upload, notes
 
     def info_for(v, request, result, upload, timer, eng=None) -> dict:
         return {
@@ -170,17 +189,17 @@ def build_tab(ctx: AppContext) -> None:
         timer = Timer()
         report = gradio_progress(progress)
         with timer("validate"):
-            v, req, upload = prepare(prompt, mode, image, video, num_frames, variant, seed, options)
+            v, req, upload, adjusted = prepare(prompt, mode, image, video, num_frames, variant, seed, options)
         out = new_output_path(ctx.outputs_dir, DEMO, "mp4")
         try:
             with ctx.cancel_scope(request) as cancel:
                 sources = {"image": uploaded_file(image, "image") if req.mode == "i2v" else None,
                            "video": uploaded_file(video, "video") if req.mode == "v2v" else None}
-                yield from _stream_items(v, req, out, cancel, report, timer, upload, sources)
+                yield from _stream_items(v, req, out, cancel, report, timer, upload, sources, adjusted)
         finally:
             drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
 
-    def _stream_items(v, req, out, cancel, report, timer, upload, sources=None):
+    def _stream_items(v, req, out, cancel, report, timer, upload, sources=None, adjusted=None):
         outcome, last_chunk = None, None
         # drive() closes the task once Stop sets `cancel`; by the time it returns
         # the engine has closed the mp4 of the finished chunks (in spaces' worker too).
@@ -202,6 +221,8 @@ def build_tab(ctx: AppContext) -> None:
         else:  # stopped: the task was closed before it could report
             result, eng = _stopped_result(out, last_chunk), None
         info = info_for(v, req, result, upload, timer, eng)
+        if adjusted:
+            info["adjusted"] = adjusted
         if result.path is None:
             raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
         write_sidecar(result.path, info, inputs=reuse_inputs(info),
@@ -210,8 +231,9 @@ def build_tab(ctx: AppContext) -> None:
 
     # ------------------------------------------------------------ API handlers
     @gradio_errors
-    def video_stream(prompt: str, mode: str, image: str | None, video: str | None, num_frames: int, variant: str,
-                     seed: int, options: dict | None = None, request: gr.Request = None, progress=gr.Progress()):
+    def video_stream(prompt: str, mode: str = "t2v", image: str | None = None, video: str | None = None,
+                     num_frames: int = CHUNK_FRAMES, variant: str = DEFAULT_VARIANT, seed: int = -1,
+                     options: dict | None = None, request: gr.Request = None, progress=gr.Progress()):
         """Generate a Helios video and stream it: a playable mp4 of the video so far after every 33-frame chunk.
 
         Args:
@@ -233,8 +255,9 @@ def build_tab(ctx: AppContext) -> None:
             yield (gr.skip(), gr.skip()) if kind == "tick" else (path, info)
 
     @gradio_errors
-    def video_api(prompt: str, mode: str, image: str | None, video: str | None, num_frames: int, variant: str,
-                  seed: int, options: dict | None = None, request: gr.Request = None,
+    def video_api(prompt: str, mode: str = "t2v", image: str | None = None, video: str | None = None,
+                  num_frames: int = CHUNK_FRAMES, variant: str = DEFAULT_VARIANT, seed: int = -1,
+                  options: dict | None = None, request: gr.Request = None,
                   progress=gr.Progress()) -> tuple[str, dict]:
         """Generate a Helios video (text/image/video-to-video) and return the finished mp4.
 
@@ -297,15 +320,13 @@ def build_tab(ctx: AppContext) -> None:
     reuse_pending = gr.State(None)  # Advanced values Reuse settings set with the variant
     with gr.Row():
         with gr.Column():
-            prompt = gr.Textbox(label="Prompt", lines=4, max_length=2000, elem_id="video-prompt",
-                                placeholder="A red fox trots through fresh snow at dawn, tracking shot.")
+            prompt = gr.Textbox(**PROMPT.textbox(lines=4, elem_id="video-prompt"))
             mode = gr.Radio([(t, k) for k, t in MODE_TITLES.items()], value="t2v", label="Mode", elem_id="video-mode")
             image = gr.Image(type="filepath", label="First frame (image-to-video)", visible=False,
                              elem_id="video-image", sources=["upload", "clipboard"])
             video = gr.Video(label="Clip to continue (video-to-video, at least 33 frames)", visible=False,
                              elem_id="video-video", sources=["upload"])
-            num_frames = gr.Slider(CHUNK_FRAMES, max_frames, value=CHUNK_FRAMES, step=CHUNK_FRAMES,
-                                   label=f"Frames (steps of 33, up to {max_frames})", elem_id="video-frames")
+            num_frames = gr.Slider(**frames_spec(max_frames, plan.profile).slider(elem_id="video-frames"))
             length = gr.Markdown("Output: " + describe_length(CHUNK_FRAMES), elem_id="video-length")
             variant = gr.Radio([(v.title, k) for k, v in VARIANTS.items()], value=DEFAULT_VARIANT,
                                label="Model", elem_id="video-variant")
@@ -329,16 +350,37 @@ def build_tab(ctx: AppContext) -> None:
                 run = gr.Button("Generate", variant="primary", elem_id="video-run")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop")
                 api_btn = gr.Button("video (API)", visible=False)
+            # The image and the clip are drawn by demos/assets/make.py (see PROVENANCE.md there).
+            gr.Examples(
+                examples=[
+                    ["A red fox trots through fresh snow at dawn, tracking shot.", "t2v", None, None, 66, "distilled"],
+                    ["The sun rises over a calm mountain lake, gentle ripples on the water, slow pan.", "i2v",
+                     asset("video_first_frame.png"), None, 33, "distilled"],
+                    ["The sun keeps rising over the lake while a flock of birds crosses the sky.", "v2v", None,
+                     asset("video_clip.mp4"), 33, "distilled"],
+                    ["A paper boat drifts down a rain-soaked street, close-up, soft reflections.", "t2v", None, None,
+                     33, "mid"],
+                    ["Time-lapse of clouds rolling over a city skyline at dusk.", "t2v", None, None, 33, "base"],
+                ],
+                inputs=[prompt, mode, image, video, num_frames, variant],
+                example_labels=["Text to video · a fox in the snow · 2 chunks", "Image to video · the drawn lake",
+                                "Video to video · continue the drawn sunrise", "Helios-Mid · a paper boat",
+                                "Helios-Base · clouds over a city"],
+                label="Examples: click one to fill the form, then press Generate", elem_id="video-examples",
+            )
         with gr.Column():
-            # Progress (and queue position) show on this line only, never over the video so far.
-            status = gr.Markdown("Write a prompt (or pick an example below) and press Generate.",
-                                 elem_id="video-status", min_height=72)
+            # Progress (and queue position) show in this box only, never over the video so far.
+            progress_box = gr.Markdown("Progress shows here while a video is made.", elem_id="video-progress",
+                                       min_height=64, container=True)
             output = gr.Video(label="Video (updates after every chunk)", autoplay=True, interactive=False,
                               elem_id="video-output")
+            status = gr.Markdown("Write a prompt (or pick an example below) and press Generate.",
+                                 elem_id="video-status")
             with gr.Accordion("Details (JSON, as the API returns it)", open=False, elem_id="video-info-accordion"):
                 info = gr.JSON(label="Info", elem_id="video-info")
-            gallery = gr.Gallery(label="This session's videos", columns=4, rows=1, height=220, object_fit="contain",
-                                 preview=False, elem_id="video-gallery")
+            # Small tiles, four to a row (fit_columns would stretch one video across the whole width).
+            gallery = gr.Gallery(label="This session's videos", columns=4, height=220, object_fit="contain",
+                                 fit_columns=False, preview=False, elem_id="video-gallery")
 
     advanced = [resolution, steps, guidance, amplify, zero_init]
     for comp in advanced:
@@ -376,13 +418,14 @@ def build_tab(ctx: AppContext) -> None:
         "seed": seed, "resolution": resolution, "steps": steps, "guidance_scale": guidance,
         "amplify_first_chunk": amplify, "use_zero_init": zero_init},
         extras={"options": options_state, "pending": reuse_pending})
+    release_run = lock_while_running(run, "Generating…")
     run_event = run.click(video_stream, inputs, [output, info], api_name="video_stream", preprocess=False,
-                          show_progress_on=[status], **GPU_QUEUE)
+                          show_progress_on=[progress_box], **GPU_QUEUE)
     run_event.success(add_to_gallery, [output, info, gallery_state], [gallery, gallery_state],
                       api_visibility="private", show_progress="hidden")
-    lock_while_running(run, run_event, "Generating…")
+    release_run(run_event)
     info.change(summary_of, info, status, api_visibility="private", queue=False, show_progress="hidden")
-    api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, show_progress_on=[status],
+    api_btn.click(video_api, inputs, [output, info], api_name="video", preprocess=False, show_progress_on=[progress_box],
                   **GPU_QUEUE)
     # Stop cancels the run's token only: the run then ends itself and returns the finished chunks.
     stop_btn.click(ctx.stop, None, None, api_visibility="private", queue=False)
