@@ -213,3 +213,21 @@ def test_unload_is_refused_and_unpreloaded_variants_say_why(zerogpu):
         client.predict(**{**VIDEO, "variant": "mid"}, image=None, video=None, num_frames=33, seed=1,
                        api_name="/video")
     assert "not preloaded" in str(missing.value) and "RELEASE_HUB_ZEROGPU_VARIANTS" in str(missing.value)
+
+
+def test_a_browser_visitors_token_reaches_spaces(zerogpu, browser_page):
+    """The Hub's proxy adds X-IP-Token to a visitor's requests; the Voice tab's Speak must hand it to spaces."""
+    api, page = zerogpu["api"], browser_page
+    token = ip_token("browser-visitor")
+    page.set_extra_http_headers({"X-IP-Token": token})
+    before = len(api.of("/schedule"))
+    page.goto(zerogpu["url"])
+    page.get_by_role("tab", name="Voice", exact=True).click()
+    page.locator("#tts-text textarea").fill("Hello from a browser on ZeroGPU.")
+    page.locator("#tts-run").click()
+    page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=180_000)
+    shots = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "zerogpu-voice.png"), full_page=True)
+    new = api.of("/schedule")[before:]
+    assert new and all(call.params.get("token") == token for call in new)
