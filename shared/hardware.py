@@ -22,6 +22,7 @@ class HardwareInfo:
     ram_total_gb: float
     ram_available_gb: float
     zerogpu: bool
+    gpu_count: int = 1  # CUDA devices; VRAM figures are those of the card with the least free memory
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,16 +39,19 @@ def detect() -> HardwareInfo:
     memory = psutil.virtual_memory()
     zerogpu = on_zerogpu()
     cuda = False
+    count = 0
     name, total, free = "cpu", 0.0, 0.0
     if zerogpu:
         # CUDA is emulated outside @spaces.GPU; the card is a ZeroGPU slice.
-        cuda, name = True, "ZeroGPU"
+        cuda, name, count = True, "ZeroGPU", 1
         total = free = float(os.environ.get("RELEASE_HUB_ZEROGPU_VRAM_GB", "48"))
     elif torch.cuda.is_available():
         cuda = True
+        count = torch.cuda.device_count()
         index = torch.cuda.current_device()
-        name = torch.cuda.get_device_name(index)
-        free_bytes, total_bytes = torch.cuda.mem_get_info(index)
+        name = torch.cuda.get_device_name(index) + (f" x{count}" if count > 1 else "")
+        infos = [torch.cuda.mem_get_info(i) for i in range(count)]
+        free_bytes, total_bytes = min(infos)
         total, free = total_bytes / GIB, free_bytes / GIB
     return HardwareInfo(
         cuda=cuda,
@@ -57,4 +61,5 @@ def detect() -> HardwareInfo:
         ram_total_gb=round(memory.total / GIB, 2),
         ram_available_gb=round(memory.available / GIB, 2),
         zerogpu=zerogpu,
+        gpu_count=count,
     )

@@ -13,11 +13,16 @@ from typing import Callable, Iterable, Literal
 
 from shared.hardware import HardwareInfo
 
-PROFILES = ("auto", "cpu", "6gb", "8gb", "12gb", "16gb", "full", "zerogpu")
+PROFILES = ("auto", "cpu", "6gb", "8gb", "12gb", "16gb", "2x12gb", "2x24gb", "full", "zerogpu")
 
-# VRAM budget of each GPU profile, in GiB; `full` means "no offloading needed".
-PROFILE_VRAM_GB = {"6gb": 6.0, "8gb": 8.0, "12gb": 12.0, "16gb": 16.0, "full": 40.0}
-GPU_PROFILES_LARGEST_FIRST = ("full", "16gb", "12gb", "8gb", "6gb")
+# VRAM budget of each GPU profile, in GiB per GPU; `full` means "no offloading needed".
+PROFILE_VRAM_GB = {"6gb": 6.0, "8gb": 8.0, "12gb": 12.0, "16gb": 16.0, "2x12gb": 12.0, "2x24gb": 24.0, "full": 40.0}
+# Two-GPU profiles: the GPU count, and the one-GPU profile a model without a
+# multi-GPU plan runs under there (it uses the first card only).
+MULTI_GPU_PROFILES = {"2x12gb": (2, "12gb"), "2x24gb": (2, "16gb")}
+# `auto` tries these in order; a two-GPU profile comes before the one-GPU
+# profile its cards could also run, since no weights then cross PCIe per step.
+GPU_PROFILES_LARGEST_FIRST = ("full", "2x24gb", "16gb", "2x12gb", "12gb", "8gb", "6gb")
 
 OffloadKind = Literal["none", "model", "group_block", "group_leaf"]
 
@@ -40,6 +45,10 @@ class PlacementPlan:
     use_stream: bool = False
     low_cpu_mem_usage: bool = True
     fp8_layerwise: bool = False
+    offload_to_disk: bool = False  # offloaded groups live in files under the cache dir, not in host RAM
+    disk_gb: float = 0.0  # disk those offload files take
+    gpus: int = 1
+    max_memory_gb: dict = field(default_factory=dict)  # per-device budget for accelerate's placement (multi-GPU)
     quantization: str | None = None  # None | "int8_weight_only"
     vae_tiling: bool = False
     caps: dict = field(default_factory=dict)
@@ -60,6 +69,20 @@ class PlacementPlan:
 
 
 PlanFn = Callable[[str, HardwareInfo], PlacementPlan]
+
+
+def multi_gpu(plan_fn: PlanFn) -> PlanFn:
+    """Mark a plan function as having its own plans for the two-GPU profiles."""
+    plan_fn.multi_gpu = True
+    return plan_fn
+
+
+def plan_for(plan_fn: PlanFn, profile: str, hw: HardwareInfo) -> PlacementPlan:
+    """The model's plan under `profile`; on a two-GPU profile a model without
+    multi-GPU plans gets its one-GPU plan for one of those cards."""
+    if profile in MULTI_GPU_PROFILES and not getattr(plan_fn, "multi_gpu", False):
+        profile = MULTI_GPU_PROFILES[profile][1]
+    return plan_fn(profile, hw)
 
 
 def _fits(plans: Iterable[PlacementPlan], hw: HardwareInfo) -> bool:
@@ -91,6 +114,8 @@ def resolve_profile(requested: str, hw: HardwareInfo, plan_fns: Iterable[PlanFn]
         # the plans' own vram_gb figures decide.
         if PROFILE_VRAM_GB[profile] * 0.9 > hw.vram_free_gb:
             continue
-        if _fits((fn(profile, hw) for fn in plan_fns), hw):
+        if profile in MULTI_GPU_PROFILES and MULTI_GPU_PROFILES[profile][0] > hw.gpu_count:
+            continue
+        if _fits((plan_for(fn, profile, hw) for fn in plan_fns), hw):
             return profile
     return "cpu"

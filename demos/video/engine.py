@@ -19,11 +19,12 @@ import torch
 from shared.disk_offload import DiskOffload, load_disk_offloaded, offload_folder
 from shared.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, execution_device, load_across_gpus,
                             pipeline_dtypes, runtime_device, torch_dtype)
-from shared.settings import default_cache_dir
 from shared.profiles import PlacementPlan
+from shared.settings import default_cache_dir
 from shared.tasks import CancelToken, Cancelled, Progress, no_progress
 
 from .limits import CHUNK_FRAMES, FPS, Resolution, chunks_for, output_frames
+from .prompts import MAX_SEQUENCE_LENGTH, PromptEmbeddingCache
 from .streaming import ChunkWriter, decoded_chunks_to
 from .variants import GenerationSettings, Variant
 
@@ -169,6 +170,7 @@ class HeliosEngine:
         self.pipe = pipe
         self.variant = variant
         self.plan = plan
+        self.prompts = PromptEmbeddingCache()
 
     @property
     def device(self) -> torch.device:
@@ -184,13 +186,18 @@ class HeliosEngine:
 
     def pipeline_kwargs(self, request: VideoRequest) -> dict:
         s = request.settings
+        device = self.device
+        guidance = s.guidance_scale > 1.0
+        # The encoder runs only for a prompt not seen recently (prompts.py); diffusers takes the embeddings.
+        embeds, negative_embeds = self.prompts.get(self.pipe, request.prompt, s.negative_prompt, guidance=guidance,
+                                                   device=device, max_sequence_length=MAX_SEQUENCE_LENGTH)
         kwargs = dict(
-            prompt=request.prompt, height=request.resolution.height, width=request.resolution.width,
-            num_frames=request.num_frames, guidance_scale=s.guidance_scale,
-            generator=torch.Generator(device=self.device).manual_seed(request.seed),
+            prompt_embeds=embeds, height=request.resolution.height, width=request.resolution.width,
+            num_frames=request.num_frames, guidance_scale=s.guidance_scale, max_sequence_length=MAX_SEQUENCE_LENGTH,
+            generator=torch.Generator(device=device).manual_seed(request.seed),
         )
-        if s.guidance_scale > 1.0 and s.negative_prompt:
-            kwargs["negative_prompt"] = s.negative_prompt
+        if negative_embeds is not None:
+            kwargs["negative_prompt_embeds"] = negative_embeds
         if self.variant.pyramid:
             kwargs.update(pyramid_num_inference_steps_list=list(s.steps), use_zero_init=s.use_zero_init,
                           zero_steps=s.zero_steps, is_amplify_first_chunk=s.amplify_first_chunk)

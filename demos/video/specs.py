@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 from shared.hub import ModelSpec
+from shared.profiles import multi_gpu
 
 from . import checkpoint, plans
 from .variants import VARIANTS
@@ -20,7 +21,7 @@ SPECS = [
     ModelSpec(
         key=v.key, title=v.title, default_source=v.repo, licence=LICENCE, licence_url=LICENCE_URL,
         write_tiny=functools.partial(checkpoint.write_tiny, v.name),
-        plan=functools.partial(plans.plan, v.key), allow_patterns=ALLOW_PATTERNS,
+        plan=multi_gpu(functools.partial(plans.plan, v.key)), allow_patterns=ALLOW_PATTERNS,
         notes="14B Wan-based autoregressive video model by PKU-YuanGroup; diffusers format.",
     )
     for v in VARIANTS.values()

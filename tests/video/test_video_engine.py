@@ -27,8 +27,9 @@ TEST_RES = Resolution("64x64", 64, 64, "test only")
 # the 2x2 first pyramid stage); every real resolution has larger grids, and so does this one.
 MID_RES = Resolution("128x128", 128, 128, "test only")
 FAST_STEPS = {"distilled": 1, "mid": 1, "base": 2}
-CPU = HardwareInfo(cuda=False, device_name="cpu", vram_total_gb=0, vram_free_gb=0, ram_total_gb=24,
-                   ram_available_gb=20, zerogpu=False)
+# Room for the in-RAM CPU plan (the disk-backed plans have their own tests, test_video_disk_offload.py).
+CPU = HardwareInfo(cuda=False, device_name="cpu", vram_total_gb=0, vram_free_gb=0, ram_total_gb=64,
+                   ram_available_gb=60, zerogpu=False)
 
 
 @pytest.fixture(scope="module")
