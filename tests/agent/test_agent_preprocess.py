@@ -173,3 +173,24 @@ def test_real_size_model_actions_equal_upstream_pixels(real_engine):
     assert sum(p.numel() for p in real_engine.model.parameters()) == 493_631_513
     frames = [structured_frame(1280, 720, 3, seed=8), random_frame(2560, 1440, 4, seed=9)]
     _same_actions(real_engine, frames, seed=3)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_server_actions_equal_upstream_pixels_through_the_model(client, tmp_path_factory, tmp_path, mode):
+    # /agent_frame on the session's `release-hub --tiny` server (its checkpoint: write_tiny, seed 0;
+    # API seed 0) against the same model run here on upstream's pixels for the uploaded file.
+    from gradio_client import handle_file
+
+    d = tmp_path_factory.mktemp("server-twin")
+    write_tiny(d, seed=0)
+    engine = AgentEngine(load_checkpoint(d / "ng.pt"))
+    frame = structured_frame(1280, 720, {"RGB": 3, "RGBA": 4, "L": 1}[mode], seed=11)
+    path = tmp_path / f"shot-{mode}.png"
+    as_pil(frame).save(path)
+    actions = client.predict(frame=handle_file(str(path)), api_name="/agent_frame")
+    with torch.inference_mode():
+        raw = engine.model.sample(expected_for(frame, engine.image_size)[None], engine.noise(1, 0))
+    expected = decode(raw[0])
+    assert np.array_equal(np.array(actions["buttons"]), expected["buttons"].numpy())
+    for stick in ("j_left", "j_right"):  # the API rounds stick values to 5 decimals
+        assert np.abs(np.array(actions[stick]) - expected[stick].numpy()).max() <= 5.1e-6
