@@ -19,6 +19,7 @@ from typing import Callable, Literal
 from shared.errors import ModelFilesMissing
 from shared.profiles import PlanFn
 from shared.tasks import Progress, no_progress
+from shared.text import escape_markdown
 
 TINY = "tiny"
 _COMPLETE_MARKER = ".release-hub-complete"
@@ -185,4 +186,4 @@ def download(
 
 def licence_notice(key: str) -> str:
     spec = spec_for(key)
-    return f"**{spec.title}** weights: [{spec.licence}]({spec.licence_url}) — source `{spec.default_source}`."
+    return f"**{escape_markdown(spec.title)}** weights: [{spec.licence}]({spec.licence_url}) — source `{spec.default_source}`."

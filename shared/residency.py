@@ -53,6 +53,19 @@ def release_cuda_memory() -> None:
         torch.cuda.empty_cache()
 
 
+def release_host_memory() -> bool:
+    """Hand freed heap pages back to the OS: glibc keeps freed memory in its arenas, so after an
+    unload the process RSS would stay at its peak. True where glibc's `malloc_trim` ran."""
+    gc.collect()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to trim
+        return False
+    return bool(libc.malloc_trim(0))
+
+
 class ModelCache:
     """`max_gpu_models=1` everywhere but ZeroGPU, where every model is loaded
     on `cuda` at start (the Space's GPU is only attached inside calls)."""
@@ -95,6 +108,7 @@ class ModelCache:
             for k in keys:
                 self._drop(k)
         release_cuda_memory()
+        release_host_memory()
         return keys
 
     def peek(self, key: str) -> Any:

@@ -175,6 +175,30 @@ def gradio_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+class GuardedBlocks(gr.Blocks):
+    """gr.Blocks whose events check their raw inputs before Gradio preprocesses them: file inputs
+    against the upload folder (shared.uploads), and, for events that let Gradio preprocess, each
+    number/slider/dropdown value against its control (shared.params), so a bad input gets our message
+    naming the parameter, never a pydantic or preprocessing error."""
+
+    async def preprocess_data(self, block_fn, inputs, state, *args, **kwargs):
+        from shared.params import check_control_value
+        from shared.uploads import check_event_inputs
+
+        try:
+            inputs = check_event_inputs(block_fn, inputs)
+            if getattr(block_fn, "preprocess", True):
+                names = list(getattr(block_fn, "input_parameter_names", None) or [])
+                for index, (component, value) in enumerate(zip(block_fn.inputs, inputs)):
+                    if not getattr(component, "stateful", False):
+                        name = (names[index] if index < len(names) else None) or f"input {index}"
+                        check_control_value(component, value, name)
+        except UserInputError as exc:
+            log_user_error(exc)
+            raise gr.Error(str(exc), print_exception=False) from None
+        return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
+
+
 def gradio_progress(progress: gr.Progress | None) -> Progress:
     """Adapt a `gr.Progress` to the engines' `(fraction, description)` callable."""
     if progress is None:
@@ -189,12 +213,11 @@ def random_seed() -> int:
 
 
 def resolve_seed(seed: float | int | None) -> int:
-    """-1, None or an empty box mean "pick one"; anything else must be a non-negative int."""
-    if seed is None or seed == "" or int(seed) < 0:
-        return random_seed()
-    if int(seed) >= 2**63:
-        raise UserInputError(f"The seed must be below 2**63 (got {seed}).")
-    return int(seed)
+    """-1 (any negative), None or an empty box mean "pick one"; else a whole number below 2**63
+    (shared.params.SEED: 'abc', NaN and 3.5 get a message naming `seed`)."""
+    from shared.params import SEED
+
+    return SEED.check(seed)
 
 
 class Timer:
@@ -221,14 +244,22 @@ class Timer:
         return _Span()
 
 
-def lock_while_running(button: gr.Button, event, busy_label: str = "Running…") -> None:
-    """Grey out `button` (relabelled `busy_label`) from its click until `event`, the run it starts,
-    ends in any way (done, stopped, error). A second click during a run is then visibly impossible
-    instead of silently dropped; a queued run shows its queue position where its progress shows."""
+def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Callable[[Any], None]:
+    """Grey out `button` (relabelled `busy_label`) from its click until the run it starts ends in
+    any way (done, stopped, error): a second click is then visibly impossible instead of silently
+    dropped, and a queued run shows its queue position where its progress shows.
+
+    Call it *before* registering the run's click (the browser runs a trigger's listeners in the
+    order they were added), then pass the run's event to the function it returns:
+    `release = lock_while_running(run, "Generating…"); release(run.click(...))`."""
     idle_label = button.value
     hidden = dict(queue=False, show_progress="hidden", api_visibility="private")
     button.click(lambda: gr.update(interactive=False, value=busy_label), None, button, **hidden)
-    event.then(lambda: gr.update(interactive=True, value=idle_label), None, button, **hidden)
+
+    def release(event) -> None:
+        event.then(lambda: gr.update(interactive=True, value=idle_label), None, button, **hidden)
+
+    return release
 
 
 def stopped_line(seconds: float | None, kept: str) -> str:
@@ -238,7 +269,7 @@ def stopped_line(seconds: float | None, kept: str) -> str:
 
 
 __all__ = [
-    "AppContext", "GPU_QUEUE", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
+    "AppContext", "GPU_QUEUE", "GuardedBlocks", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
     "lock_while_running", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]

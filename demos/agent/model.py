@@ -16,7 +16,6 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import SiglipVisionConfig, SiglipVisionModel
 
 from .config import NitroGenConfig, StackConfig
 
@@ -266,6 +265,9 @@ class NitroGen(nn.Module):
     def __init__(self, cfg: NitroGenConfig, siglip: dict):
         super().__init__()
         self.cfg = cfg
+        # transformers at first model build, not at app start-up (it costs seconds to import).
+        from transformers import SiglipVisionConfig, SiglipVisionModel
+
         tower_cfg = SiglipVisionConfig(**siglip)
         tower_cfg._attn_implementation = "sdpa"
         self.vision_encoder = SiglipVisionModel(tower_cfg)

@@ -115,7 +115,7 @@ def chunk_grid(buttons, *, cell: int = 14, label_width: int = 120) -> Image.Imag
     font = _font(max(8, cell - 4))
     for t in range(steps):
         if t % 3 == 0:
-            d.text((label_width + t * cell + 1, 0), str(t), fill=(90, 90, 90), font=font)
+            d.text((label_width + t * cell + 1, 0), str(t + 1), fill=(90, 90, 90), font=font)
     for b, name in enumerate(BUTTONS):
         y = (b + 1) * cell
         untrained = name in UNTRAINED_BUTTONS

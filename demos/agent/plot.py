@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .actions import BUTTONS, UNTRAINED_BUTTONS
 
-from .actions import BUTTONS, UNTRAINED_BUTTONS  # noqa: E402
+
+def _pyplot():
+    """matplotlib at first plot, not at app start-up (it costs ~1 s to import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def timeline(chunks: list[dict], times_s: list[float], path: Path, *, first_step_only: bool = False) -> Path:
@@ -33,6 +39,7 @@ def timeline(chunks: list[dict], times_s: list[float], path: Path, *, first_step
     buttons = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(BUTTONS))
     sticks = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), 4)
 
+    plt = _pyplot()
     fig, (ax_b, ax_s) = plt.subplots(2, 1, figsize=(10, 7), sharex=True,
                                      gridspec_kw={"height_ratios": [3, 1.4]})
     width = 1.0 / chunks[0]["control_hz"] if chunks else 0.02
@@ -53,7 +60,8 @@ def timeline(chunks: list[dict], times_s: list[float], path: Path, *, first_step
     ax_s.set_ylim(-1.05, 1.05)
     ax_s.set_ylabel("stick")
     ax_s.set_xlabel("time in the clip (s)")
-    ax_s.legend(loc="upper right", ncol=4, fontsize=8)
+    # Above the axes, not over the curves.
+    ax_s.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, fontsize=8, frameon=False)
     ax_s.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

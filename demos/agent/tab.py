@@ -13,28 +13,30 @@ import json
 
 import gradio as gr
 
+from demos.assets import asset
 from shared import hub
 from shared.errors import UserInputError
-from shared.media import VideoWriter, load_image, read_video_frames
+from shared.media import VideoWriter, load_image, probe_video, read_video_frames
 from shared.outputs import companion_path, new_output_path, save_inputs, write_sidecar
-from shared.ui import GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, resolve_seed
+from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running,
+                       resolve_seed, stopped_line)
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from . import engine as agent_engine
 from .actions import BUTTONS, UNTRAINED_BUTTONS
+from .limits import API_SEED, STRIDE, frame_cap_spec
 from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
 
 TITLE = "Game agent"
 DEMO = "agent"
-API_SEED = 0
-MAX_STRIDE = 120
 # Sampled frames are shrunk as they are decoded: the model needs far less, and
 # 300 frames of 4K would otherwise hold ~7 GB of pixels in host RAM.
 OVERLAY_MAX_SIDE = 640
-TABLE_HEADERS = ["step", "t (s)", "pressed", "untrained slots pressed", "left x", "left y", "right x", "right y"]
+# Sticks first: on a narrow screen the long "pressed" lists would push them out of view.
+TABLE_HEADERS = ["step", "t (s)", "left x", "left y", "right x", "right y", "pressed", "untrained slots pressed"]
 
 INTRO = """### NVIDIA NitroGen: a game frame in, 18 gamepad actions out
 A generalist game-playing model (~494 M parameters: SigLIP vision tower, VL mixer, flow-matching DiT).
@@ -49,8 +51,26 @@ LICENCE_NOTE = ("The NitroGen weights are for **non-commercial research use only
 
 
 def _table(chunk: dict) -> list[list]:
-    return [[s["step"] + 1, s["time_s"], " ".join(s["pressed"]) or "-", " ".join(s["pressed_untrained"]) or "-",
-             *s["j_left"], *s["j_right"]] for s in chunk["steps"]]
+    return [[s["step"] + 1, s["time_s"], *s["j_left"], *s["j_right"], " ".join(s["pressed"]) or "-",
+             " ".join(s["pressed_untrained"]) or "-"] for s in chunk["steps"]]
+
+
+def capped_stride(total_frames: int, stride: int, cap: int) -> int:
+    """The stride that samples at most `cap` frames, evenly over the whole clip: the asked-for
+    stride when it already does, else the smallest larger one that does."""
+    return max(int(stride), -(-int(total_frames) // max(int(cap), 1)))
+
+
+def video_summary(info: dict) -> str:
+    """Plain words under the agent's video results."""
+    sampled, video = info.get("sampled_frames", 0), info.get("video", {})
+    what = (f"ran the agent on {sampled} frame{'s' if sampled != 1 else ''} of the {video.get('frames')}-frame clip "
+            f"(one every {info.get('stride_used', info.get('stride'))} frames)")
+    note = f" {info['cap_note']}" if info.get("cap_note") else ""
+    if info.get("cancelled"):
+        return stopped_line(info.get("elapsed_s"), f"Kept what was done: {what}. The overlay, timeline and "
+                            "actions of those frames are below.") + note
+    return f"**Done in {info.get('elapsed_s', 0):.1f} s:** {what}.{note}"
 
 
 def _engine(ctx: AppContext, progress) -> agent_engine.AgentEngine:
@@ -61,7 +81,9 @@ def build_tab(ctx: AppContext) -> None:
     plan = ctx.plan(MODEL_KEY)
     caps = plan.caps
     max_frames_cap = int(caps.get("max_video_frames", 48))
+    cap_spec = frame_cap_spec(max_frames_cap, plan.profile)
     max_pixels = int(caps.get("max_image_pixels", 40_000_000))
+    last_summary: dict[str, str] = {}  # session -> plain words about its last video run (shown after it)
 
     # ZeroGPU quota: model load + about 0.2 s per frame in bf16 (an estimate, not measured).
     @gpu_task(duration=lambda frames, seed: 20 + 0.2 * len(frames))
@@ -122,6 +144,8 @@ def build_tab(ctx: AppContext) -> None:
         seed = resolve_seed(options.get("seed", API_SEED))
         timer = Timer()
         frame_path = uploaded_file(frame, "frame")
+        if frame_path is None:
+            raise UserInputError("frame: no image was given; upload a game screenshot (PNG, JPEG, WebP).")
         with timer("decode"):
             image = load_image(frame_path, max_pixels=max_pixels, max_side=16384)
         report = gradio_progress(progress)
@@ -152,20 +176,23 @@ def build_tab(ctx: AppContext) -> None:
             (PNG) of button presses and stick values, and the actions as a JSON file (one chunk per
             sampled frame, with its frame index and time, plus `info`).
         """
-        options = options or {}
+        options = options if isinstance(options, dict) else {}
         seed = resolve_seed(options.get("seed", API_SEED))
-        cap = int(min(max(int(options.get("max_frames", max_frames_cap)), 1), max_frames_cap))
-        try:
-            stride = int(stride)
-        except (TypeError, ValueError):
-            raise UserInputError(f"The stride must be a whole number from 1 to {MAX_STRIDE}.") from None
-        if not 1 <= stride <= MAX_STRIDE:
-            raise UserInputError(f"The stride is {stride}; it must be from 1 to {MAX_STRIDE}.")
+        cap = cap_spec.check(options.get("max_frames", max_frames_cap))
+        stride = STRIDE.check(stride)
         timer = Timer()
         report = gradio_progress(progress)
         video_path = uploaded_file(video, "video")
+        if video_path is None:
+            raise UserInputError("video: no clip was given; upload a gameplay clip (MP4, WebM, MOV, MKV).")
         with timer("decode"):
+            # A cap samples evenly over the whole clip (a larger stride): it never refuses or cuts the end.
+            total = probe_video(video_path).frames
+            asked_stride, stride = stride, capped_stride(total, stride, cap)
             frames, info = read_video_frames(video_path, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
+        cap_note = (f"One every {asked_stride} of the {total} frames would be {-(-total // asked_stride)} samples, "
+                    f"over the frame cap of {cap}: one every {stride} frames was used instead, evenly over the "
+                    "whole clip." if stride != asked_stride else None)
         fps = info.fps
         with ctx.cancel_scope(request) as cancel, timer("inference"):
             chunks, summary = run_agent(frames, seed, cancel=cancel,
@@ -184,7 +211,8 @@ def build_tab(ctx: AppContext) -> None:
             writer.close()
             png = timeline(chunks, times, companion_path(mp4, "plot", "png"))
         run_info = {
-            **ctx.base_info(MODEL_KEY, seed), "stride": stride, "frame_cap": cap,
+            **ctx.base_info(MODEL_KEY, seed), "stride": asked_stride, "stride_used": stride, "frame_cap": cap,
+            "cap_note": cap_note, "elapsed_s": timer.elapsed(),
             "video": {"frames": info.frames, "fps": fps, "width": info.width, "height": info.height},
             "sampled_frames": done, "cancelled": summary is None or done < len(frames),
             "engine": summary["engine"] if summary else None,
@@ -199,6 +227,11 @@ def build_tab(ctx: AppContext) -> None:
         write_sidecar(mp4, run_info, demo="agent_video", files={"plot": png, "actions": actions_path},
                       inputs={"video": None, "stride": stride, "max_frames": cap, "seed": seed},
                       saved_inputs=save_inputs(ctx.outputs_dir, {"video": video_path}))
+        session = getattr(request, "session_hash", None)
+        if session:
+            last_summary[session] = video_summary(run_info)
+            while len(last_summary) > 256:  # API-only sessions never collect theirs
+                last_summary.pop(next(iter(last_summary)))
         report(1.0, "Done")
         return str(mp4), str(png), str(actions_path)
 
@@ -222,9 +255,14 @@ def build_tab(ctx: AppContext) -> None:
                     frame_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)",
                                            elem_id="agent-frame-seed")
                     frame_run = gr.Button("Predict actions", variant="primary", elem_id="agent-frame-run")
+                    # Drawn by demos/assets/make.py: no third-party game art (see PROVENANCE.md there).
+                    gr.Examples(examples=[[asset("agent_screenshot.png")]], inputs=[frame_in],
+                                label="Example: a drawn platform-game screenshot", elem_id="agent-frame-examples")
                 with gr.Column():
-                    diagram = gr.Image(label="Predicted gamepad (step selected below) and the 18-step chunk",
-                                       elem_id="agent-frame-diagram", interactive=False, format="png")
+                    # The caption sits above the image: an image label would cover the LT trigger.
+                    gr.Markdown("**Predicted gamepad** (the step chosen below) **and the 18-step chunk**")
+                    diagram = gr.Image(show_label=False, elem_id="agent-frame-diagram", interactive=False,
+                                       format="png")
                     step = gr.Slider(1, 18, value=1, step=1, label="Step of the chunk shown on the gamepad")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Actions per step", interactive=False,
                                  elem_id="agent-frame-table")
@@ -239,27 +277,41 @@ def build_tab(ctx: AppContext) -> None:
             with gr.Row():
                 with gr.Column():
                     video_in = gr.Video(label="Gameplay clip", elem_id="agent-video-input", sources=["upload"])
-                    stride = gr.Slider(1, MAX_STRIDE, value=10, step=1, label="Stride: run the agent on every k-th frame",
-                                       elem_id="agent-video-stride")
-                    max_frames = gr.Slider(1, max_frames_cap, value=max_frames_cap, step=1,
-                                           label=f"Frame cap (sampled frames; this profile allows {max_frames_cap})",
+                    stride = gr.Slider(**STRIDE.slider(elem_id="agent-video-stride"))
+                    max_frames = gr.Slider(**cap_spec.slider(),
                                            elem_id="agent-video-max-frames")
                     video_seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 = random)",
                                            elem_id="agent-video-seed")
                     with gr.Row():
                         video_run = gr.Button("Run the agent", variant="primary", elem_id="agent-video-run")
                         video_stop = gr.Button("Stop", variant="stop", elem_id="agent-video-stop")
+                    gr.Examples(examples=[[asset("agent_clip.mp4"), 6]], inputs=[video_in, stride],
+                                label="Example: a drawn platform-game clip", elem_id="agent-video-examples")
                 with gr.Column():
+                    # Progress (and queue position) show here, not over the previous results.
+                    video_status = gr.Markdown("Upload a clip (or pick an example below) and press Run the agent.",
+                                               elem_id="agent-video-status", min_height=64, container=True)
                     video_out = gr.Video(label="Overlay", elem_id="agent-video-output", interactive=False)
-                    plot_out = gr.Image(label="Timeline: buttons and sticks", elem_id="agent-video-plot",
-                                        interactive=False, type="filepath")
+                    # The plot carries its own title: an image label would cover it.
+                    plot_out = gr.Image(label="Timeline: buttons and sticks", show_label=False,
+                                        elem_id="agent-video-plot", interactive=False,
+                                        type="filepath")
                     actions_out = gr.File(label="Actions (JSON)", elem_id="agent-video-actions")
             opts_inputs = [video_seed, max_frames]
             for comp in opts_inputs:
                 comp.change(lambda s, m: {"seed": s, "max_frames": m}, opts_inputs, video_opts,
                             api_visibility="private", queue=False)
-            video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
-                            api_name="agent_video", preprocess=False, **GPU_QUEUE)
+            release_run = lock_while_running(video_run, "Running…")
+            video_event = video_run.click(agent_video, [video_in, stride, video_opts], [video_out, plot_out, actions_out],
+                                          api_name="agent_video", preprocess=False, show_progress_on=[video_status],
+                                          **GPU_QUEUE)
+            release_run(video_event)
+            def summary_after_run(request: gr.Request):
+                return last_summary.pop(getattr(request, "session_hash", None), gr.skip())
+
+            video_event.then(summary_after_run, None, video_status, api_visibility="private", queue=False,
+                             show_progress="hidden")
+            # Stop cancels the run's token: the run ends itself and returns the frames it finished.
             video_stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
 
     # History's "Reuse settings": opens the right sub-tab, fills the inputs and the options they feed.

@@ -145,12 +145,12 @@ def build_tab(ctx: AppContext) -> None:
         if mode == "i2v":
             path = uploaded_file(image, "image")
             if not path:
-                raise UserInputError("Image-to-video needs an image: upload the first frame (PNG, JPEG, WebP).")
+                raise UserInputError("image: image-to-video needs an image; upload the first frame (PNG, JPEG, WebP).")
             first = first_frame(path, resolution)
         elif mode == "v2v":
             path = uploaded_file(video, "video")
             if not path:
-                raise UserInputError("Video-to-video needs a clip of at least 33 frames to continue.")
+                raise UserInputError("video: video-to-video needs a clip of at least 33 frames to continue.")
             clip, upload = clip_to_continue(path, resolution)
         request = video_engine.VideoRequest(prompt=prompt, mode=mode, num_frames=frames, resolution=resolution,
                                             seed=resolve_seed(seed), settings=settings, image=first, video=clip)

@@ -8,6 +8,7 @@ Both also take optional `cfg_alpha`, `euler_steps`, `max_seconds` (defaults show
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from typing import Iterator
 
@@ -19,10 +20,12 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
 from shared.tasks import CancelToken, no_progress
-from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
+from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, resolve_seed,
+                       stopped_line)
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from demos.voice import plans
+from demos.voice.limits import CFG_ALPHA, EULER_STEPS, MAX_SECONDS, VOICE
 from demos.voice.plans import KEY
 from demos.voice.voxtral import engine as voxtral_engine
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
@@ -38,18 +41,56 @@ LICENCE_NOTE = (
 )
 
 
+# (voice, sentence): one per language of the presets.
+VOICE_EXAMPLES = [
+    ("neutral_female", "Hello! This is Voxtral, reading your text aloud in a calm, clear voice."),
+    ("casual_male", "Hey, thanks for joining the call today. Let's get started with a quick update."),
+    ("cheerful_female", "Good news, everyone: the results are in, and they look great!"),
+    ("fr_female", "Bonjour ! Il fait beau aujourd'hui, allons nous promener au bord de la mer."),
+    ("de_male", "Guten Tag! Heute zeigen wir, wie aus einem Text eine Stimme wird."),
+    ("es_female", "¡Hola! Hoy es un día perfecto para pasear por el parque."),
+    ("it_male", "Buongiorno! Questa è una breve frase di prova in italiano."),
+    ("pt_female", "Olá! Esta é uma voz em português, gerada a partir do texto."),
+    ("nl_male", "Hallo! Dit is een korte zin in het Nederlands."),
+    ("hi_female", "नमस्ते! आज मौसम बहुत सुहावना है।"),
+    ("ar_male", "مرحبا! هذا مثال قصير باللغة العربية."),
+]
+
+
+def auto_max_seconds(text: str, cap: float) -> float:
+    """A duration limit long enough for `text`: ~15 characters per second is typical speech, so
+    0.15 s per character plus 5 s leaves room for slow voices, within the profile's cap."""
+    return float(min(cap, max(10.0, math.ceil(5 + 0.15 * len(text or "")))))
+
+
 def summary_line(info: dict) -> str:
-    """'First audio after 0.42 s · real-time factor 0.31 · 6.4 s of audio · seed 12'."""
+    """Plain words under the player: 'First audio after 0.42 s · real-time factor 0.31 · 6.4 s of audio
+    · seed 12', then why it ended when something cut it (a limit, or Stop)."""
     first = info.get("time_to_first_audio_s")
     rtf = info.get("real_time_factor")
+    audio_s = info.get("audio_seconds", 0)
     parts = [
         f"First audio after **{first:.2f} s**" if first is not None else "No audio generated",
         f"real-time factor **{rtf:.2f}**" if rtf is not None else None,
-        f"{info.get('audio_seconds', 0):.1f} s of audio",
+        f"{audio_s:.1f} s of audio",
         f"seed {info.get('seed')}",
-        f"stopped: {info.get('stop_reason')}",
     ]
-    return " · ".join(p for p in parts if p)
+    line = " · ".join(p for p in parts if p)
+    reason = info.get("stop_reason")
+    limit, cap = info.get("max_seconds"), info.get("max_seconds_limit")
+    if info.get("stopped") or reason in ("cancelled", "stopped"):
+        return stopped_line((info.get("timings") or {}).get("total_s"),
+                            f"Kept the first {audio_s:.1f} s of audio: play or download it above.") + " " + line
+    if reason == "max_duration" and limit is not None:
+        raise_it = (f"raise Max duration under Advanced (up to {cap:g} s here) to hear the rest"
+                    if cap and limit < cap else "this is the longest this profile makes: split the text to say the rest")
+        return f"{line}  \n**The audio was cut at the {limit:g} s duration limit:** {raise_it}."
+    if reason == "context":
+        return f"{line}  \n**The audio was cut at the model's context length:** split the text into shorter requests."
+    if reason == "segment_budget":
+        return (f"{line}  \n**A sentence ran much longer than its text suggests and was cut:** "
+                "try another seed or rephrase it.")
+    return line
 
 
 def _estimate_gpu_seconds(text: str, voice: str, seed: int, options: SynthesisOptions) -> float:
@@ -62,16 +103,18 @@ def build_tab(ctx: AppContext) -> None:
     plan = ctx.plan(KEY)
     max_chars = int(plan.caps.get("text_chars", plans.TEXT_CHARS))
     max_seconds_cap = float(plan.caps.get("max_seconds", plans.CPU_MAX_SECONDS))
-    default_seconds = min(float(plan.caps.get("default_seconds", plans.DEFAULT_SECONDS)), max_seconds_cap)
     streaming = streaming_player_available()
 
-    def options_for(cfg_alpha, euler_steps, max_seconds) -> SynthesisOptions:
-        seconds = default_seconds if max_seconds is None else float(max_seconds)
-        if seconds > max_seconds_cap:
-            raise UserInputError(f"Max duration is {seconds:g} s; the limit on profile '{ctx.profile}' is {max_seconds_cap:g} s.")
+    # The declared specs with this profile's caps: the sliders below and every check use these.
+    seconds_spec = MAX_SECONDS.capped(max_seconds_cap, f"the limit on profile '{ctx.profile}'")
+
+    def options_for(cfg_alpha, euler_steps, max_seconds, text: str = "", notes: dict | None = None) -> SynthesisOptions:
+        # 0 or nothing: a limit long enough for this text (within the profile's cap).
+        seconds = seconds_spec.check(None if max_seconds == "" else max_seconds, notes)
+        seconds = seconds or auto_max_seconds(text, max_seconds_cap)
         return SynthesisOptions(
-            cfg_alpha=DEFAULT_CFG_ALPHA if cfg_alpha is None else float(cfg_alpha),
-            n_steps=None if euler_steps is None else int(euler_steps),
+            cfg_alpha=CFG_ALPHA.check(cfg_alpha, notes),
+            n_steps=EULER_STEPS.check(euler_steps, notes),
             max_seconds=seconds,
             max_chars=max_chars,
         )
@@ -102,11 +145,11 @@ def build_tab(ctx: AppContext) -> None:
         (full wave, info); after Stop, the audio made so far with `stopped` in info."""
         progress = progress or no_progress
         started = time.perf_counter()
-        options = options_for(cfg_alpha, euler_steps, max_seconds)
+        adjusted = {}  # values repaired on the way in (info["adjusted"])
         voxtral_engine.validate_text(text, max_chars)  # fail before loading the model
-        if voice not in PRESET_VOICES:
-            raise UserInputError(f"Unknown voice '{voice}'; choose one of: {', '.join(PRESET_VOICES)}.")
+        voice = VOICE.check(voice)
         seed = resolve_seed(seed)
+        options = options_for(cfg_alpha, euler_steps, max_seconds, text, adjusted)
         pieces, summary, rate, first_audio_s = [], None, None, None
         for event in drive(voxtral_task(text, voice, seed, options), cancel):
             if isinstance(event, ProgressEvent):
@@ -129,6 +172,8 @@ def build_tab(ctx: AppContext) -> None:
             "cfg_alpha": options.cfg_alpha,
             "euler_steps": options.n_steps or DEFAULT_DECODING_STEPS,
             "max_seconds": options.max_seconds,
+            "max_seconds_limit": max_seconds_cap,
+            **({"adjusted": adjusted} if adjusted else {}),
             "sample_rate": rate,
             "audio_seconds": round(len(wave) / rate, 3),
             "frames": numbers.get("frames"),
@@ -181,7 +226,7 @@ def build_tab(ctx: AppContext) -> None:
         seed: float = -1,
         cfg_alpha: float = DEFAULT_CFG_ALPHA,
         euler_steps: int = DEFAULT_DECODING_STEPS,
-        max_seconds: float = default_seconds,
+        max_seconds: float = 0,
     ) -> tuple[str, dict]:
         """Speak `text` with one of Voxtral-4B-TTS's 20 preset voices.
 
@@ -191,7 +236,7 @@ def build_tab(ctx: AppContext) -> None:
             seed: Seed for the flow-matching noise; -1 picks one (reported in info).
             cfg_alpha: Classifier-free guidance strength of the acoustic flow (default 1.2).
             euler_steps: Euler steps of the acoustic flow per frame (default 7).
-            max_seconds: Stop after this much audio.
+            max_seconds: Stop after this much audio; 0 (the default) allows enough for the text, up to the profile's cap.
 
         Returns:
             The speech as a 24 kHz WAV file, and an info dict (seed, model, source, profile, timings,
@@ -208,7 +253,7 @@ def build_tab(ctx: AppContext) -> None:
         seed: float = -1,
         cfg_alpha: float = DEFAULT_CFG_ALPHA,
         euler_steps: int = DEFAULT_DECODING_STEPS,
-        max_seconds: float = default_seconds,
+        max_seconds: float = 0,
         request: gr.Request = None,
     ) -> Iterator[tuple]:
         """Streaming variant of /tts: yields audio chunks as frames are generated, then the full WAV file and info.
@@ -219,7 +264,7 @@ def build_tab(ctx: AppContext) -> None:
             seed: Seed for the flow-matching noise; -1 picks one (reported in info).
             cfg_alpha: Classifier-free guidance strength of the acoustic flow (default 1.2).
             euler_steps: Euler steps of the acoustic flow per frame (default 7).
-            max_seconds: Stop after this much audio.
+            max_seconds: Stop after this much audio; 0 (the default) allows enough for the text, up to the profile's cap.
         """
         with ctx.cancel_scope(request) as cancel:
             yield from stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, "wav", cancel, None)
@@ -258,41 +303,56 @@ def build_tab(ctx: AppContext) -> None:
                 seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the one used is shown below)", elem_id="tts-seed")
                 fmt = gr.Radio(list(AUDIO_FORMATS), value="wav", label="Download format", elem_id="tts-format")
             with gr.Accordion("Advanced", open=False, elem_id="tts-advanced"):
-                cfg_alpha = gr.Slider(0.0, 3.0, value=DEFAULT_CFG_ALPHA, step=0.05, label="CFG alpha", elem_id="tts-cfg")
-                euler_steps = gr.Slider(1, 16, value=DEFAULT_DECODING_STEPS, step=1, label="Euler steps per frame", elem_id="tts-steps")
-                max_seconds = gr.Slider(
-                    0.2, max_seconds_cap, value=default_seconds, step=1, label="Max duration (s)", elem_id="tts-max-seconds"
-                )
+                cfg_alpha = gr.Slider(**CFG_ALPHA.slider(elem_id="tts-cfg"))
+                euler_steps = gr.Slider(**EULER_STEPS.slider(elem_id="tts-steps"))
+                max_seconds = gr.Slider(**seconds_spec.slider(info=f"Up to {max_seconds_cap:g} s on this profile.",
+                                                              elem_id="tts-max-seconds"))
             with gr.Row():
                 run_button = gr.Button("Speak", variant="primary", elem_id="tts-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="tts-stop")
+            gr.Examples(
+                examples=[[text_, voice_] for voice_, text_ in VOICE_EXAMPLES],
+                inputs=[text, voice], label="Examples: one sentence per language, click one then press Speak",
+                elem_id="tts-examples", examples_per_page=10,
+            )
         with gr.Column():
             player = gr.Audio(
                 label="Speech", streaming=streaming, autoplay=True, interactive=False,
                 type="filepath", elem_id="tts-player",
             )
             download = gr.File(label="Download", interactive=False, elem_id="tts-download")
-            summary = gr.Markdown("", elem_id="tts-summary")
-            info = gr.JSON(label="Info", elem_id="tts-info")
+            # Progress (and queue position) show on this line, not over the player.
+            summary = gr.Markdown("Type a text (or pick an example below) and press Speak.", elem_id="tts-summary",
+                                  label="Summary", show_label=False,
+                                  min_height=64, container=True)
+            with gr.Accordion("Details (JSON, as the API returns it)", open=False, elem_id="tts-info-accordion"):
+                info = gr.JSON(label="Info", elem_id="tts-info")
     _build_cloning_section(ctx)
     ctx.reuse.register(OUTPUT_DEMO, tab="voice", inputs={
         "text": text, "voice": voice, "seed": seed, "cfg_alpha": cfg_alpha, "euler_steps": euler_steps,
         "max_seconds": max_seconds, "format": fmt})
 
     # Character counter runs in the browser only.
-    text.change(None, text, counter, js=f"(t) => `${{(t || '').length}} / {max_chars:,} characters`", api_visibility="private")
+    # The box stops taking characters at the limit, so text pasted past it is cut: say so.
+    at_limit = f"{max_chars:,} / {max_chars:,} characters: the limit. Text pasted beyond it was cut off."
+    text.change(None, text, counter, api_visibility="private",
+                js=f"(t) => (t || '').length >= {max_chars} ? `{at_limit}` : `${{(t || '').length}} / {max_chars:,} characters`")
+    release_run = lock_while_running(run_button, "Speaking…")
     ui_event = run_button.click(
         tts_from_ui, [text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt], [player, download, summary, info],
-        api_visibility="private", **GPU_QUEUE,
+        api_visibility="private", show_progress_on=[summary], preprocess=False, **GPU_QUEUE,
     )
-    stop_button.click(ctx.stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    release_run(ui_event)
+    # Stop cancels the run's token, not the event: the run ends itself and returns what it made.
+    stop_button.click(ctx.stop, None, None, queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
-    api_plain.click(tts, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [download, info], api_name="tts", **GPU_QUEUE)
+    api_plain.click(tts, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [download, info], api_name="tts",
+                    preprocess=False, **GPU_QUEUE)
     api_stream = gr.Button(visible=False)
     api_stream.click(
         tts_stream, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [player, download, summary, info],
-        api_name="tts_stream", **GPU_QUEUE,
+        api_name="tts_stream", preprocess=False, **GPU_QUEUE,
     )
 
 

@@ -18,12 +18,14 @@ from typing import Iterator
 import gradio as gr
 import numpy as np
 
+from demos.assets import asset
 from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output, save_inputs
 from shared.tasks import CancelToken, Cancelled, no_progress
-from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, resolve_seed
+from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, resolve_seed,
+                       stopped_line)
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
@@ -46,6 +48,23 @@ def _estimate_gpu_seconds(text: str, reference: np.ndarray, seed: int) -> float:
     """ZeroGPU reservation: encoder warm-up plus ~15 characters of speech per second (Pocket TTS runs
     several times faster than real time; the margin covers a cold voice encode)."""
     return 20 + len(text or "") / 15
+
+
+def clone_summary(info) -> str:
+    """The plain-words line under the cloned speech, as the Voxtral section has."""
+    if not isinstance(info, dict) or "audio_seconds" not in info:
+        return ""
+    timings = info.get("timings") or {}
+    first, rtf, audio_s = timings.get("first_audio_s"), info.get("real_time_factor"), info.get("audio_seconds", 0)
+    parts = [f"First audio after **{first:.2f} s**" if first is not None else "No audio generated",
+             f"real-time factor **{rtf:.2f}**" if rtf is not None else None,
+             f"{audio_s:.1f} s of audio from a {info.get('reference_seconds', 0):.1f} s reference",
+             "voice reused from the cache" if info.get("voice_cache") == "hit" else None,
+             f"seed {info.get('seed')}"]
+    line = " · ".join(p for p in parts if p)
+    if info.get("cancelled"):
+        return stopped_line(timings.get("total_s"), f"Kept the first {audio_s:.1f} s: play or download it above.") + " " + line
+    return line
 
 
 def build_cloning_section(ctx: AppContext, accordion=None) -> None:
@@ -79,7 +98,7 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         text = engine.check_text(text)
         reference_audio = uploaded_file(reference_audio, "reference_audio")
         if reference_audio is None:
-            raise UserInputError("No reference audio was given. Upload or record a clip of the voice to clone.")
+            raise UserInputError("reference_audio: no recording was given. Upload or record a clip of the voice to clone.")
         started = time.perf_counter()
         seed = resolve_seed(seed)
         timings = {}
@@ -218,6 +237,13 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
             with gr.Row():
                 run_button = gr.Button("Clone voice", variant="primary", elem_id="clone-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="clone-stop")
+            # The reference is espeak-ng reading a fixed text, made by demos/assets/make.py (see PROVENANCE.md).
+            gr.Examples(
+                examples=[[asset("voice_reference.flac"), "Hello, this is a cloned voice reading one short sentence."],
+                          [asset("voice_reference.flac"), "The weather is lovely today; let's walk along the river."]],
+                inputs=[reference_audio, text], label="Examples: a synthetic reference voice (espeak-ng)",
+                elem_id="clone-examples",
+            )
         with gr.Column():
             player = gr.Audio(
                 label="Cloned speech", streaming=streaming, autoplay=True, interactive=False,
@@ -225,13 +251,21 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
                 elem_id="clone-player",
             )
             download = gr.File(label="Download", interactive=False, elem_id="clone-download")
-            info = gr.JSON(label="Info", elem_id="clone-info")
+            # Progress (and queue position) show on this line, not over the player.
+            summary = gr.Markdown("Give a reference clip and a text (or pick an example below), tick the box, "
+                                  "then press Clone voice.", elem_id="clone-summary", min_height=64, container=True)
+            with gr.Accordion("Details (JSON, as the API returns it)", open=False, elem_id="clone-info-accordion"):
+                info = gr.JSON(label="Info", elem_id="clone-info")
 
+    release_run = lock_while_running(run_button, "Cloning…")
     ui_event = run_button.click(
         clone_from_ui, [text, reference_audio, seed, consent, fmt], [player, download, info],
-        api_visibility="private", preprocess=False, **GPU_QUEUE,
+        api_visibility="private", preprocess=False, show_progress_on=[summary], **GPU_QUEUE,
     )
-    stop_button.click(ctx.stop, None, None, cancels=[ui_event], queue=False, api_visibility="private")
+    release_run(ui_event)
+    info.change(clone_summary, info, summary, api_visibility="private", queue=False, show_progress="hidden")
+    # Stop cancels the run's token, not the event: the run ends itself and returns what it made.
+    stop_button.click(ctx.stop, None, None, queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
     api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", preprocess=False,

@@ -1,0 +1,119 @@
+"""What a person sees, measured in the page: screenshots kept for review, whether an element is
+covered, and what a <video> element shows."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+def save_screenshot(page, name: str) -> Path:
+    """The page's final state, kept under tests/artifacts/screenshots/ for a reviewer."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# Two independent checks that nothing is painted over `target`:
+# 1. hit testing on a grid inside its box with `pointer-events` forced on for every element (an
+#    overlay with pointer-events:none is invisible to elementFromPoint otherwise);
+# 2. every element whose box overlaps the target's by more than 5 % and that is taken out of the flow
+#    (absolute/fixed/sticky) or stacked (z-index), not an ancestor or descendant of the target, with
+#    a visible computed style and something to paint (a background, a border or text).
+_COVER_JS = """
+(target) => {
+  const r = target.getBoundingClientRect();
+  const describe = (el) => el ? `${el.tagName.toLowerCase()}#${el.id}.${[...el.classList].join('.')}` : 'none';
+  const force = document.createElement('style');
+  force.textContent = '* { pointer-events: auto !important; }';
+  document.head.appendChild(force);
+  // An element paints nothing when it, or an ancestor, is fully transparent or hidden.
+  const shown = (el) => {
+    for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.display === 'none' || parseFloat(s.opacity) < 0.05) return false;
+    }
+    return getComputedStyle(el).visibility === 'visible';
+  };
+  const hits = [];
+  for (let i = 1; i < 6; i++) for (let j = 1; j < 6; j++) {
+    const x = r.left + r.width * i / 6, y = r.top + r.height * j / 6;
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) { hits.push('off-screen'); continue; }
+    const top = document.elementsFromPoint(x, y).find(shown);
+    if (top !== target && !target.contains(top)) hits.push(describe(top));
+  }
+  force.remove();
+  const overlaps = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el === target || el.contains(target) || target.contains(el)) continue;
+    const b = el.getBoundingClientRect();
+    const w = Math.min(b.right, r.right) - Math.max(b.left, r.left);
+    const h = Math.min(b.bottom, r.bottom) - Math.max(b.top, r.top);
+    if (w <= 0 || h <= 0 || w * h < 0.05 * r.width * r.height) continue;
+    const s = getComputedStyle(el);
+    if (s.display === 'none' || s.visibility !== 'visible' || parseFloat(s.opacity) < 0.05) continue;
+    const stacked = ['absolute', 'fixed', 'sticky'].includes(s.position) || s.zIndex !== 'auto';
+    if (!stacked) continue;
+    const paints = !/rgba\\(.*,\\s*0\\)|transparent/.test(s.backgroundColor) || s.backgroundImage !== 'none'
+      || parseFloat(s.borderTopWidth) > 0 || (el.innerText || '').trim().length > 0;
+    if (paints) overlaps.push(`${describe(el)} (${s.position}, bg ${s.backgroundColor}, opacity ${s.opacity})`);
+  }
+  return {rect: [r.left, r.top, r.width, r.height], hits: [...new Set(hits)], overlaps};
+}
+"""
+
+
+def coverage(locator) -> dict:
+    """{'rect', 'hits', 'overlaps'} for one element (scrolled into view first): empty `hits` and
+    `overlaps` mean nothing covers it."""
+    locator.scroll_into_view_if_needed()
+    return locator.evaluate(_COVER_JS)
+
+
+def video_state(locator) -> dict:
+    return locator.evaluate(
+        "(v) => ({src: v.currentSrc, duration: v.duration, time: v.currentTime, paused: v.paused,"
+        " width: v.videoWidth, height: v.videoHeight, ready: v.readyState})")
+
+
+def shown_video_frame(page, video) -> tuple[np.ndarray, float]:
+    """Pause the <video>, and return (the pixels the page paints for it, RGB, cropped to the picture
+    inside the element's box under object-fit: contain; the media time shown)."""
+    video.evaluate("(v) => { v.pause(); }")
+    page.wait_for_function("(v) => v.paused && v.readyState >= 2 && !v.seeking", arg=video.element_handle(),
+                           timeout=60_000)
+    t = video.evaluate("(v) => v.currentTime")
+    shot = Image.open(io.BytesIO(video.screenshot())).convert("RGB")
+    box_w, box_h = shot.size
+    vw, vh = video.evaluate("(v) => [v.videoWidth, v.videoHeight]")
+    scale = min(box_w / vw, box_h / vh)
+    w, h = vw * scale, vh * scale
+    left, top = (box_w - w) / 2, (box_h - h) / 2
+    crop = shot.crop((round(left), round(top), round(left + w), round(top + h)))
+    return np.asarray(crop), t
+
+
+def frame_at(mp4_bytes: bytes, t: float) -> np.ndarray:
+    """The decoded frame a player shows at media time `t` (the last frame starting at or before it)."""
+    import av
+
+    chosen = None
+    with av.open(io.BytesIO(mp4_bytes)) as container:
+        for frame in container.decode(video=0):
+            if chosen is not None and frame.time is not None and frame.time > t + 1e-3:
+                break
+            chosen = frame.to_ndarray(format="rgb24")
+    return chosen
+
+
+def mean_abs_difference(a: np.ndarray, b: np.ndarray, size=(64, 40)) -> float:
+    """Mean absolute difference (0-255) after both are shrunk to `size`: a screen's scaling and the
+    codec's blocking differ far less than two different pictures do."""
+    small = [np.asarray(Image.fromarray(x).resize(size, Image.BILINEAR), dtype=np.float32) for x in (a, b)]
+    return float(np.abs(small[0] - small[1]).mean())
