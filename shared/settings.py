@@ -16,6 +16,8 @@ from shared.profiles import PROFILES
 
 ENV_PREFIX = "RELEASE_HUB_"
 SOURCE_PREFIX = ENV_PREFIX + "SOURCE_"
+REMOTE_PREFIX = ENV_PREFIX + "REMOTE_"  # RELEASE_HUB_REMOTE_VOXTRAL=http://a:8000,http://b:8000
+REMOTE_NAMES = ("voxtral", "pocket")
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
@@ -61,6 +63,8 @@ class Settings:
     on_space: bool = False
     # Per-model overrides: key -> Hub repo id, local directory or "tiny".
     sources: dict[str, str] = field(default_factory=dict)
+    # Remote engines: model family ("voxtral", "pocket") -> base URLs of /v1/audio/speech servers.
+    remotes: dict[str, list[str]] = field(default_factory=dict)
 
     def source_override(self, key: str) -> str | None:
         """The source set for `key`, if any: an explicit override wins over --tiny."""
@@ -82,6 +86,7 @@ class Settings:
             if not key or not value:
                 raise SystemExit(f"--source expects KEY=ID_OR_DIR, got {item!r}")
             sources[key.strip()] = value.strip()
+        remotes = parse_remotes(env, args.remote or [])
         return cls(
             tiny=args.tiny,
             profile=args.profile,
@@ -92,11 +97,37 @@ class Settings:
             cache_dir=Path(args.cache_dir).expanduser(),
             outputs_dir=Path(args.outputs_dir).expanduser(),
             sources=sources,
+            remotes=remotes,
             outputs_max_gb=args.outputs_max_gb,
             shared_history=args.shared_history,
             auth_file=Path(args.auth_file).expanduser() if args.auth_file else None,
             on_space=bool(env.get("SPACE_ID")),
         )
+
+
+def parse_remotes(env: Mapping[str, str], flags: Sequence[str]) -> dict[str, list[str]]:
+    """`RELEASE_HUB_REMOTE_<NAME>` and `--remote NAME=URL[,URL]`; flags for a family replace its variable."""
+    def urls_of(name: str, value: str) -> list[str]:
+        urls = [u.strip() for u in value.split(",") if u.strip()]
+        bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+        if bad:
+            raise SystemExit(f"remote {name}: URLs must start with http:// or https:// (got {bad[0][:80]!r})")
+        return urls
+
+    from_env = {
+        name[len(REMOTE_PREFIX):].lower(): urls_of(name, value)
+        for name, value in env.items()
+        if name.startswith(REMOTE_PREFIX) and name[len(REMOTE_PREFIX):].lower() in REMOTE_NAMES and value.strip()
+    }
+    from_flags: dict[str, list[str]] = {}
+    for item in flags:
+        name, _, value = item.partition("=")
+        name = name.strip().lower()
+        if name not in REMOTE_NAMES or not value.strip():
+            raise SystemExit(f"--remote expects NAME=URL[,URL] with NAME one of {', '.join(REMOTE_NAMES)}; got {item[:80]!r}")
+        from_flags.setdefault(name, []).extend(urls_of(name, value))
+    merged = {**from_env, **from_flags}
+    return {name: list(dict.fromkeys(urls)) for name, urls in merged.items() if urls}
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -158,6 +189,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                              "user their own, anonymous visitors their current visit's) [RELEASE_HUB_SHARED_HISTORY]")
     parser.add_argument("--auth-file", default=get("AUTH_FILE", None),
                         help="require a Gradio login; the file holds one user:password per line [RELEASE_HUB_AUTH_FILE]")
+    parser.add_argument("--remote", action="append", metavar="NAME=URL[,URL]",
+                        help="serve a model family (voxtral, pocket) from remote /v1/audio/speech servers, "
+                             "round-robin with failover (repeatable) [RELEASE_HUB_REMOTE_<NAME>]")
     parser.add_argument("--source", action="append", metavar="KEY=ID_OR_DIR",
                         help="override one model's source (repeatable) [RELEASE_HUB_SOURCE_<KEY>]")
     return parser
