@@ -46,7 +46,7 @@ from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.queue_jobs import Job, QueuedJobs, QueueFull
 from shared.remote import RemoteEngineError
 from shared.ui import AppContext, GPU_QUEUE, out_of_memory_message, random_seed
-from shared.zerogpu import gpu_task
+from shared.zerogpu import drive, engine_events, gpu_task
 
 from demos.voice import remote
 from demos.voice.voxtral.tiny import PRESET_VOICES
@@ -102,6 +102,10 @@ def map_error(exc: BaseException) -> APIError:
         return exc
     if isinstance(exc, QueueFull):
         return APIError(429, f"The server is busy: {exc} Try again later.", code="queue_full")
+    import gradio as gr
+
+    if isinstance(exc, gr.Error):  # on ZeroGPU a failure inside the GPU task comes back as gr.Error
+        return APIError(503, str(exc.message), code="model_not_available")
     if isinstance(exc, RemoteEngineError):
         return APIError(exc.status if 400 <= exc.status < 500 else 503, str(exc), code="remote_engine_error")
     if isinstance(exc, UserInputError):
@@ -284,38 +288,50 @@ class SpeechAPI:
                              random_seed() if seed is None else seed, max_frames, cfg_alpha, n_steps)
 
     # ---------------------------------------------------------------- synthesis
-    def synthesize(self, req: SpeechRequest, cancel) -> Iterator[np.ndarray]:
-        """float32 chunks from the backend of `req.key` (runs in a Gradio worker)."""
-        if req.key == remote.VOXTRAL_KEY:
-            from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA
-            from demos.voice.voxtral.engine import SynthesisOptions
+    def _voxtral_options(self, req: SpeechRequest):
+        from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA
+        from demos.voice.voxtral.engine import SynthesisOptions
 
+        return SynthesisOptions(
+            cfg_alpha=DEFAULT_CFG_ALPHA if req.cfg_alpha is None else req.cfg_alpha,
+            n_steps=req.n_steps,
+            max_seconds=(req.max_frames + 0.5) / 12.5,  # floor(x * 12.5) is then exactly max_frames
+            max_chars=self.voxtral_max_chars,
+        )
+
+    def synthesize(self, req: SpeechRequest, emit, cancel) -> None:
+        """`emit` float32 chunks from the backend of `req.key` (the local model or the remote pool)."""
+        if req.key == remote.VOXTRAL_KEY:
             engine = remote.voxtral_engine(self.ctx)
-            options = SynthesisOptions(
-                cfg_alpha=DEFAULT_CFG_ALPHA if req.cfg_alpha is None else req.cfg_alpha,
-                n_steps=req.n_steps,
-                max_seconds=(req.max_frames + 0.5) / 12.5,  # floor(x * 12.5) is then exactly max_frames
-                max_chars=self.voxtral_max_chars,
-            )
-            for chunk in engine.stream(req.text, req.voice, req.seed, options, cancel=cancel):
-                yield chunk.samples
+            for chunk in engine.stream(req.text, req.voice, req.seed, self._voxtral_options(req), cancel=cancel):
+                emit(chunk.samples)
         else:
             reference = self.voices.load(req.voice)
             cloner = remote.cloning_engine(self.ctx)
             for chunk in cloner.stream(req.text, reference, req.seed, cancel=cancel):
-                yield chunk.wave
+                emit(chunk.wave)
 
     def _work(self, req: SpeechRequest):
-        def estimate(*_a, **_k) -> float:
-            return 30 + 0.2 * req.max_frames / 12.5
+        """What the queued job runs (in a Gradio worker thread)."""
+        if remote.is_remote(self.ctx, req.key):
+            # Nothing runs on this box's GPU: no GPU task, and the remote pool's own queue limit.
+            def work(job: Job) -> None:
+                self.synthesize(req, lambda samples: job.emit(samples) if not job.cancelled else None, job.cancel_token)
 
-        run = self.synthesize if remote.is_remote(self.ctx, req.key) else gpu_task(duration=estimate)(self.synthesize)
+            return work
+
+        def estimate(_req) -> float:
+            return 30 + 0.2 * _req.max_frames / 12.5
+
+        @gpu_task(duration=estimate)
+        def speech_task(task_req: SpeechRequest):
+            """GPU task like the tabs' (plain values in, events out; on ZeroGPU it runs in spaces' worker)."""
+            yield from engine_events(lambda emit, cancel: self.synthesize(task_req, emit, cancel))
 
         def work(job: Job) -> None:
-            for samples in run(req, job.cancel_token):
-                if job.cancelled:
-                    break
-                job.emit(samples)
+            for event in drive(speech_task(req), job.cancel_token):
+                if isinstance(event, np.ndarray):
+                    job.emit(event)
 
         return work
 
@@ -333,7 +349,11 @@ class SpeechAPI:
             return map_error(exc).response()
         headers = {"x-release-hub-seed": str(req.seed), "x-release-hub-model": req.model}
         if req.stream_format is None:
-            return await self._whole(req, job, headers)
+            watcher = asyncio.ensure_future(_cancel_on_disconnect(request, job))
+            try:
+                return await self._whole(req, job, headers)
+            finally:
+                watcher.cancel()
         # Wait for the first audio (or the error) before answering, so a failure is still an HTTP error.
         try:
             first = await job.next()
@@ -501,6 +521,13 @@ class SpeechAPI:
         router.add_api_route("/v1/audio/voices", self.create_voice, methods=["POST"], include_in_schema=False)
         router.add_api_route("/v1/audio/voices/{voice_id}", self.delete_voice, methods=["DELETE"], include_in_schema=False)
         return list(router.routes)
+
+
+async def _cancel_on_disconnect(request: Request, job: Job, every_s: float = 0.5) -> None:
+    """A caller waiting for a whole file who hangs up frees its queue slot (or stops its run)."""
+    while not await request.is_disconnected():
+        await asyncio.sleep(every_s)
+    job.cancel()
 
 
 def encode_whole(wave: np.ndarray, fmt: str, speed: float = 1.0) -> bytes:

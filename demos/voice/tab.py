@@ -25,6 +25,7 @@ from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lo
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from demos.voice import plans
+from demos.voice import remote as voice_remote
 from demos.voice.limits import CFG_ALPHA, EULER_STEPS, MAX_SECONDS, VOICE
 from demos.voice.plans import KEY
 from demos.voice.voxtral import engine as voxtral_engine
@@ -127,7 +128,7 @@ def build_tab(ctx: AppContext) -> None:
         def work(emit, cancel):
             report = progress_emitter(emit)
             t0 = time.perf_counter()
-            tts = ctx.load(KEY, voxtral_engine.load_engine, report)
+            tts = voice_remote.voxtral_engine(ctx, report)  # the local engine, or the --remote servers
             load_s = round(time.perf_counter() - t0, 4)
             stats = SynthesisStats()
             for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=report, stats=stats):
@@ -373,7 +374,8 @@ def _build_cloning_section(ctx: AppContext) -> None:
 
 def preload(ctx: AppContext) -> None:
     """ZeroGPU: load Voxtral (and the cloning model, if its section offers `preload`) at start-up."""
-    ctx.load(KEY, voxtral_engine.load_engine)
+    if not voice_remote.is_remote(ctx, KEY):  # served by --remote servers: nothing to load here
+        ctx.load(KEY, voxtral_engine.load_engine)
     try:
         section = importlib.import_module("demos.voice.cloning.tab_section")
     except ModuleNotFoundError:

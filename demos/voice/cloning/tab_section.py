@@ -30,6 +30,7 @@ from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from demos.voice.cloning import engine
+from demos.voice import remote as voice_remote
 from demos.voice.cloning.plans import KEY
 from demos.voice.cloning.reference import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE, prepare_reference
 from demos.voice.cloning.specs import ATTRIBUTION
@@ -79,7 +80,7 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         def work(emit, cancel):
             report = progress_emitter(emit)
             t0 = time.perf_counter()
-            cloner = ctx.load(KEY, engine.load, report)
+            cloner = voice_remote.cloning_engine(ctx, report)  # the local cloner, or the --remote servers
             load_s = round(time.perf_counter() - t0, 4)
             try:
                 for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=report):
@@ -289,4 +290,5 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
 
 def preload(ctx: AppContext) -> None:
     """ZeroGPU: load Pocket TTS (model and codec) at start-up, in the main process."""
-    ctx.load(KEY, engine.load)
+    if not voice_remote.is_remote(ctx, KEY):  # served by --remote servers: nothing to load here
+        ctx.load(KEY, engine.load)
