@@ -153,27 +153,30 @@ def _number(body: dict, name: str, low: float, high: float, default, *, integer:
     return int(value) if integer else float(value)
 
 
+def access_rule(settings, env) -> tuple[bool, str | None, str]:
+    """(API on?, the bearer key or None, why it is off): see the module docstring."""
+    api_key = env.get(API_KEY_ENV) or None
+    switch = env.get(SWITCH_ENV, "").strip().lower()
+    # A Space, a share link, or an app behind a Gradio login (/v1 would bypass that login).
+    public = bool(getattr(settings, "on_space", False) or env.get("SPACE_ID") or settings.share
+                  or getattr(settings, "auth_file", None))
+    if api_key:
+        return True, api_key, ""
+    if switch in ("0", "false", "no", "off"):
+        return False, None, f"{SWITCH_ENV}=0 turned it off."
+    if public and switch not in ("1", "true", "yes", "on"):
+        return False, None, (f"this is a public (or login-protected) deployment without {API_KEY_ENV}. The owner can "
+                             f"set {API_KEY_ENV} (callers then send it as a bearer token) or {SWITCH_ENV}=1.")
+    return True, None, ""
+
+
 class SpeechAPI:
     """The /v1 routes of one app (its context, its Gradio queue, its stored voices)."""
 
     def __init__(self, blocks, ctx: AppContext) -> None:
         self.ctx = ctx
         settings = ctx.settings
-        self.api_key = os.environ.get(API_KEY_ENV) or None
-        switch = os.environ.get(SWITCH_ENV, "").strip().lower()
-        # A Space, a share link, or an app behind a Gradio login: /v1 would bypass that login.
-        public = bool(getattr(settings, "on_space", False) or os.environ.get("SPACE_ID") or settings.share
-                      or getattr(settings, "auth_file", None))
-        if self.api_key:
-            self.enabled, self.off_reason = True, ""
-        elif switch in ("0", "false", "no", "off"):
-            self.enabled, self.off_reason = False, f"{SWITCH_ENV}=0 turned it off."
-        elif public and switch not in ("1", "true", "yes", "on"):
-            self.enabled = False
-            self.off_reason = (f"this is a public (or login-protected) deployment without {API_KEY_ENV}. The owner can set "
-                               f"{API_KEY_ENV} (callers then send it as a bearer token) or {SWITCH_ENV}=1.")
-        else:
-            self.enabled, self.off_reason = True, ""
+        self.enabled, self.api_key, self.off_reason = access_rule(settings, os.environ)
         self.served = [name for name, key in MODELS.items() if key in {s.key for s in hub.all_specs()}]
         queues = {"gpu": GPU_QUEUE}
         for key in (remote.VOXTRAL_KEY, remote.POCKET_KEY):

@@ -1,0 +1,50 @@
+"""Servers for the /v1 tests: A and B are `release-hub --tiny` with an API key (the remotes),
+F forwards Voxtral to A and B and Pocket TTS to a port where nothing listens."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, SERVER_START_TIMEOUT_S, free_port, stop_server, wait_for_http
+
+KEY = "test-key-0123456789"
+
+
+def _spawn(tmp, name: str, *extra: str, env_extra: dict | None = None):
+    import os
+
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env_extra or {}))
+    log_path = tmp / f"{name}.log"
+    cmd = [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port), "--cache-dir", str(tmp / "cache"),
+           "--outputs-dir", str(tmp / f"outputs-{name}"), *extra]
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    return process, f"http://127.0.0.1:{port}", log_path
+
+
+@pytest.fixture(scope="session")
+def openai_servers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("openai")
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    # Start all three at once (start-up dominates on a busy box); F's health checks find A and B when up.
+    a = _spawn(tmp, "a", env_extra={"RELEASE_HUB_API_KEY": KEY})
+    b = _spawn(tmp, "b", env_extra={"RELEASE_HUB_API_KEY": KEY})
+    f = _spawn(tmp, "f", "--remote", f"voxtral={a[1]},{b[1]}", "--remote", f"pocket={dead}",
+               env_extra={"RELEASE_HUB_REMOTE_API_KEY": KEY})
+    servers = {"a": a, "b": b, "f": f}
+    try:
+        for process, url, log_path in servers.values():
+            wait_for_http(url + "/", process, log_path, SERVER_START_TIMEOUT_S * 2)
+        yield {name: {"process": p, "url": u, "log": lg} for name, (p, u, lg) in servers.items()}
+    finally:
+        for process, _, _ in servers.values():
+            if process.poll() is None:
+                stop_server(process)
+
+
+def make_client(url: str, key: str | None = KEY):
+    import openai
+
+    return openai.OpenAI(base_url=url + "/v1", api_key=key or "none", max_retries=0, timeout=600)

@@ -1,0 +1,75 @@
+"""Remote engines: F (`--remote voxtral=A,B`) forwards the Voice tab's and /v1's Voxtral requests.
+
+Same audio bytes as asking the remote directly; round-robin reaches both remotes; a remote killed
+mid-stream gives a clear error in the tab and the next request goes to the one still up."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client
+
+from conftest import make_client
+
+SPEAK = dict(model="voxtral-4b-tts", input="Hello there.", voice="casual_male", response_format="pcm")
+EXTRA = {"seed": 21, "max_new_tokens": 4}
+
+
+def remote_status(front: Client) -> list[dict]:
+    return front.predict(api_name="/status")["remote_backends"]["voxtral"]
+
+
+@pytest.fixture(scope="module")
+def front(openai_servers):
+    return Client(openai_servers["f"]["url"] + "/", verbose=False)
+
+
+def test_forwarded_bytes_equal_the_remote_s_own(openai_servers):
+    direct = make_client(openai_servers["a"]["url"]).audio.speech.create(**SPEAK, extra_body=EXTRA).content
+    forwarded = make_client(openai_servers["f"]["url"], key=None).audio.speech.create(**SPEAK, extra_body=EXTRA).content
+    assert len(direct) == 4 * 1920 * 2 and forwarded == direct
+
+
+def test_voice_tab_through_the_remotes_round_robin(openai_servers, front):
+    before = {b["url"]: b["requests"] for b in remote_status(front)}
+    devices = []
+    for _ in range(2):
+        path, info = front.predict("Hello there.", "casual_male", 21, 1.2, 7, 0.32, api_name="/tts")
+        wave, rate = sf.read(path)
+        assert rate == 24_000 and len(wave) == 4 * 1920
+        devices.append(info["device"])
+    after = {b["url"]: b["requests"] for b in remote_status(front)}
+    urls = {openai_servers["a"]["url"], openai_servers["b"]["url"]}
+    assert {d.removeprefix("remote ") for d in devices} == urls  # one request each
+    assert all(after[u] > before[u] for u in urls)
+    # The tab's audio equals the remote's own pcm for that seed (s16 -> float -> WAV 16-bit).
+    direct = make_client(openai_servers["a"]["url"]).audio.speech.create(**SPEAK, extra_body=EXTRA).content
+    np.testing.assert_array_equal(sf.read(path, dtype="int16")[0], np.frombuffer(direct, "<i2"))
+    status = front.predict(api_name="/status")
+    assert "voxtral" not in {m["key"] for m in status["resident_models"]}  # nothing loaded locally
+
+
+def test_remote_killed_mid_stream_then_failover(openai_servers, front):
+    urls = {name: openai_servers[name]["url"] for name in ("a", "b")}
+    before = {b["url"]: b["requests"] for b in remote_status(front)}
+    # Long enough to be cut: 60 frames stream as a 5-frame chunk, then 25-frame chunks.
+    job = front.submit("Hello there. This is a longer sentence to speak.", "casual_male", 21, 1.2, 7, 4.8,
+                       api_name="/tts_stream")
+    deadline = time.monotonic() + 600
+    while not job.outputs() and time.monotonic() < deadline:  # the first chunk is out
+        time.sleep(0.2)
+    assert job.outputs(), "no audio chunk arrived"
+    serving = [b["url"] for b in remote_status(front) if b["requests"] > before[b["url"]]]
+    assert len(serving) == 1
+    victim = next(name for name, url in urls.items() if url == serving[0])
+    openai_servers[victim]["process"].kill()
+    with pytest.raises(Exception) as failure:
+        job.result(timeout=600)
+    assert "stopped mid-stream" in str(failure.value) and serving[0] in str(failure.value)
+    survivor = next(url for name, url in urls.items() if name != victim)
+    _, info = front.predict("Hello there.", "casual_male", 21, 1.2, 7, 0.32, api_name="/tts")
+    assert info["device"] == f"remote {survivor}"
+    down = next(b for b in remote_status(front) if b["url"] == serving[0])
+    assert down["healthy"] is False and down["failures"] >= 1
