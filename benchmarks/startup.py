@@ -1,10 +1,12 @@
 """Start-up time: process start to the first HTTP 200, no model loaded.
 
-    python benchmarks/startup.py --runs 3
+    python benchmarks/startup.py --runs 5
 
 Runs `release-hub --tiny` (tiny checkpoints are only written when a model is
-first used, so nothing is loaded at start) on a free port and reports each
-run's seconds and the median.
+first used, so nothing is loaded at start) on a free port, interleaved with a
+bare Gradio app (one Textbox: the floor no Gradio app can beat on this box),
+and reports each run's seconds, the medians, their ratio, which model
+libraries the app process had imported at start, and the load average.
 """
 from __future__ import annotations
 
@@ -22,16 +24,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def one_run(tmp: str) -> float:
+BARE_GRADIO = """
+import sys, gradio as gr
+with gr.Blocks() as app:
+    gr.Textbox()
+app.launch(server_port=int(sys.argv[1]))
+"""
+HEAVY = ("torch", "transformers", "diffusers", "torchao", "matplotlib", "mistral_common")
+
+
+def one_run(tmp: str, bare: bool = False) -> float:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    cmd = ([sys.executable, "-c", BARE_GRADIO, str(port)] if bare else
+           [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port), "--cache-dir", tmp, "--outputs-dir", tmp])
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port), "--cache-dir", tmp, "--outputs-dir", tmp],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
             try:
@@ -47,14 +57,30 @@ def one_run(tmp: str) -> float:
         process.wait(timeout=30)
 
 
+def imported_at_start() -> list[str]:
+    """The model libraries `build_app` imports (building the page, as start-up does, no launch)."""
+    code = ("import sys; from shared.settings import Settings; from demos.app import build_app; "
+            "build_app(Settings.from_args(['--tiny'])); print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    app, bare = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        times = [one_run(tmp) for _ in range(args.runs)]
-    print("runs (s):", ", ".join(f"{t:.2f}" for t in times))
-    print(f"median: {statistics.median(times):.2f} s")
+        for _ in range(args.runs):  # interleaved: both see the same machine load
+            app.append(one_run(tmp))
+            bare.append(one_run(tmp, bare=True))
+    print("load average at end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print("release-hub --tiny runs (s):", ", ".join(f"{t:.2f}" for t in app))
+    print("bare Gradio app runs (s):  ", ", ".join(f"{t:.2f}" for t in bare))
+    print(f"median: release-hub {statistics.median(app):.2f} s, bare Gradio {statistics.median(bare):.2f} s, "
+          f"ratio {statistics.median(app) / statistics.median(bare):.2f}")
+    print("model libraries imported while building the page:", ", ".join(imported_at_start()) or "none")
 
 
 if __name__ == "__main__":

@@ -152,11 +152,11 @@ def system_summary(ctx: AppContext) -> str:
             f"**Host RAM:** {ram.available / 1024**3:.1f} of {ram.total / 1024**3:.1f} GB available")
 
 
-def unload_line(report: dict) -> str:
+def unload_line(report: dict):
     """'Unloaded `voxtral`: process memory 1.58 GB -> 0.49 GB' after an Unload."""
     done = report.get("unloaded") if isinstance(report, dict) else None
-    if not done:
-        return ""
+    if not done:  # a plain refresh: the last unload's line stays
+        return gr.skip()
     names = ", ".join(f"`{k}`" for k in done["keys"]) or "nothing (no model was loaded)"
     return (f"**Unloaded** {names}: process memory {done['rss_before_gb']:.2f} GB -> {done['rss_after_gb']:.2f} GB "
             f"({done['rss_before_gb'] - done['rss_after_gb']:+.2f} GB returned to the system).")

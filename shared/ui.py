@@ -128,12 +128,13 @@ def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
         return gr.Error(str(exc), print_exception=False)
     if isinstance(exc, (ModelFilesMissing, ModelLoadError)):
         log.warning("%s: %s", type(exc).__name__, exc)
-        return gr.Error(str(exc), print_exception=False)
+        # Stays on screen until dismissed: it carries the `hf download` command to copy.
+        return gr.Error(str(exc), title="The model could not be loaded", duration=None, print_exception=False)
     if isinstance(exc, torch.OutOfMemoryError):
         release_cuda_memory()
         return gr.Error(out_of_memory_message(profile), print_exception=False)
     log.exception("Unexpected error in an event handler")
-    return gr.Error(f"Something went wrong ({type(exc).__name__}). The details are in the server log.", print_exception=False)
+    return gr.Error("Something went wrong on the server; the details are in its log.", print_exception=False)
 
 
 _active_profile = {"name": "auto"}

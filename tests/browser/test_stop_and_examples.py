@@ -1,0 +1,144 @@
+"""Stop, examples and the plain-words lines of the Voice (Voxtral and cloning) and Game agent tabs,
+as a person sees them in headless chromium against `release-hub --tiny`."""
+from __future__ import annotations
+
+import re
+
+from browser_helpers import save_screenshot
+
+RUN_WAIT_MS = 300_000
+LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 40)  # 1,799 characters
+
+
+def _wait_idle(page, button: str, label: str) -> None:
+    page.wait_for_function(f"!document.querySelector('{button}').disabled", timeout=RUN_WAIT_MS)
+    assert page.locator(button).inner_text() == label
+
+
+def _wait_busy(page, button: str, label: str) -> None:
+    page.wait_for_function(f"document.querySelector('{button}').disabled", timeout=60_000)
+    assert label in page.locator(button).inner_text()
+
+
+def _audio_is_playable(page, selector: str) -> float:
+    """Seconds of audio the player holds (waits until it has loaded some)."""
+    page.wait_for_function(
+        f"(() => {{ const a = document.querySelector('{selector} audio');"
+        " return a && a.currentSrc && a.readyState >= 1 && a.duration > 0; })()", timeout=RUN_WAIT_MS)
+    return page.locator(f"{selector} audio").evaluate("(a) => a.duration")
+
+
+def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
+    page = browser_page
+    page.goto(tiny_server)
+    page.get_by_role("tab", name="Voice", exact=True).click()
+    # An example fills the text and the voice, and runs.
+    page.locator("#tts-examples").get_by_text("Bonjour").first.click()
+    page.wait_for_function("document.querySelector('#tts-text textarea').value.startsWith('Bonjour')", timeout=30_000)
+    assert page.locator("#tts-voice input").input_value() == "French · female"
+    page.locator("#tts-advanced").get_by_text("Advanced").click()
+    max_box = page.locator("#tts-max-seconds input[type=number]")
+    max_box.fill("1")
+    max_box.press("Enter")
+    page.locator("#tts-run").click()
+    _wait_busy(page, "#tts-run", "Speaking")
+    page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
+    _wait_idle(page, "#tts-run", "Speak")
+    # The limit cut it: said in plain words, with the way to raise it, and no internal names.
+    summary = page.locator("#tts-summary").inner_text()
+    assert "cut at the 1 s duration limit" in summary and "raise Max duration" in summary, summary
+    assert "max_duration" not in summary and "segment_budget" not in summary
+
+    # Text pasted past the limit is cut, and the counter says so.
+    page.locator("#tts-text textarea").fill(LONG_TEXT + " " + LONG_TEXT)
+    page.locator("#tts-counter").get_by_text("was cut off").wait_for(timeout=30_000)
+
+    # A long run, stopped once audio plays: idle again, the audio kept and downloadable.
+    page.locator("#tts-text textarea").fill(LONG_TEXT)
+    max_box.fill("0")
+    max_box.press("Enter")
+    page.locator("#tts-run").click()
+    _wait_busy(page, "#tts-run", "Speaking")
+    page.wait_for_function("document.querySelector('#tts-player audio, #tts-player .waveform-container') !== null",
+                           timeout=RUN_WAIT_MS)
+    page.locator("#tts-stop").click()
+    summary = page.locator("#tts-summary")
+    summary.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
+    _wait_idle(page, "#tts-run", "Speak")
+    assert re.search(r"Kept the first [\d.]+ s of audio", summary.inner_text()), summary.inner_text()
+    assert page.locator("#tts-download a").count() >= 1
+    assert _audio_is_playable(page, "#tts-player") > 0
+    assert page.locator("#tts-player").get_by_text("Error").count() == 0
+    save_screenshot(page, "voice_stopped_keeps_audio")
+
+
+def test_cloning_example_runs_with_a_plain_summary(tiny_server, browser_page):
+    page = browser_page
+    page.goto(tiny_server)
+    page.get_by_role("tab", name="Voice", exact=True).click()
+    page.locator("#clone-accordion").get_by_text("Clone a voice").first.click()
+    page.locator("#clone-examples").get_by_text("one short sentence").first.click()
+    page.wait_for_function("document.querySelector('#clone-text textarea').value.includes('cloned voice')",
+                           timeout=30_000)
+    page.locator("#clone-reference audio, #clone-reference .waveform-container").first.wait_for(
+        state="attached", timeout=30_000)
+    page.locator("#clone-consent input").check()
+    page.locator("#clone-run").click()
+    _wait_busy(page, "#clone-run", "Cloning")
+    summary = page.locator("#clone-summary")
+    summary.get_by_text("s of audio from a").wait_for(timeout=RUN_WAIT_MS)
+    _wait_idle(page, "#clone-run", "Clone voice")
+    assert "First audio after" in summary.inner_text()
+    assert page.locator("#clone-download a").count() >= 1
+    save_screenshot(page, "cloning_example_done")
+
+
+def test_agent_examples_run_and_the_frame_cap_samples_evenly(tiny_server, browser_page):
+    page = browser_page
+    page.goto(tiny_server)
+    page.get_by_role("tab", name="Game agent").click()
+    # Frame: the drawn screenshot example, then the gamepad picture and the table (sticks first).
+    page.locator("#agent-frame-examples").locator("img").first.click()
+    page.locator("#agent-frame-input img").wait_for(timeout=30_000)
+    page.locator("#agent-frame-run").click()
+    page.locator("#agent-frame-diagram img").wait_for(timeout=RUN_WAIT_MS)
+    headers = page.locator("#agent-frame-table th").all_inner_texts()
+    assert [h.strip() for h in headers[:6]][2:6] == ["left x", "left y", "right x", "right y"], headers
+
+    # Video: the drawn clip example (72 frames) with stride 1 and a cap of 8: every 9th frame, said so.
+    page.get_by_role("tab", name="Video", exact=True).click()
+    page.locator("#agent-video-examples").locator("video, img, button").first.click()
+    page.locator("#agent-video-input video").wait_for(state="attached", timeout=30_000)
+    for selector, value in (("#agent-video-stride", "1"), ("#agent-video-max-frames", "8")):
+        box = page.locator(f"{selector} input[type=number]")
+        box.fill(value)
+        box.press("Enter")
+    page.locator("#agent-video-run").click()
+    _wait_busy(page, "#agent-video-run", "Running")
+    status = page.locator("#agent-video-status")
+    status.get_by_text("Done in").wait_for(timeout=RUN_WAIT_MS)
+    _wait_idle(page, "#agent-video-run", "Run the agent")
+    text = status.inner_text()
+    assert "ran the agent on 8 frames of the 72-frame clip" in text and "one every 9 frames" in text, text
+    assert "over the frame cap of 8" in text, text
+    page.locator("#agent-video-output video").wait_for(state="attached", timeout=30_000)
+    save_screenshot(page, "agent_video_capped")
+
+
+def test_system_tab_shows_resident_models_on_arrival_and_unload_returns_memory(tiny_server, client, browser_page):
+    from demos.assets import asset
+    from gradio_client import handle_file
+
+    client.predict(handle_file(asset("agent_screenshot.png")), api_name="/agent_frame")  # nitrogen is resident
+    page = browser_page
+    page.goto(tiny_server)
+    page.get_by_role("tab", name="System", exact=True).click()
+    resident = page.locator("#system-resident")
+    resident.get_by_text("nitrogen").wait_for(timeout=30_000)  # no Refresh click needed
+    page.locator("#system-unload").click()
+    note = page.locator("#system-unload-note")
+    note.get_by_text("Unloaded").wait_for(timeout=120_000)
+    assert re.search(r"process memory [\d.]+ GB -> [\d.]+ GB", note.inner_text()), note.inner_text()
+    page.wait_for_function("!document.querySelector('#system-resident').innerText.includes('nitrogen')",
+                           timeout=60_000)
+    save_screenshot(page, "system_after_unload")
