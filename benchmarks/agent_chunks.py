@@ -1,14 +1,22 @@
-"""NitroGen chunks/s at the real size with random weights: ours vs upstream's structure.
+"""NitroGen chunks/s at the real size with random weights: ours vs upstream.
 
-"ours":     the VL mixer and the image-token cross-attention K/V run once per call.
-"upstream": the same model run the way upstream's get_action runs it: mixer and
-            K/V recomputed at every one of the 16 Euler steps.
-Both run the very same weights and noise in one process, so the ratio is
-a like-for-like comparison; the script also checks the outputs agree.
+"ours":     `NitroGen.sample(hoist=True)`: the VL mixer and the image-token
+            cross-attention K/V run once per call.
+"hoist=False": our model run the way upstream's get_action is structured: mixer
+            and K/V recomputed at every one of the 16 Euler steps.
+"upstream": with `--upstream-src DIR` (a checkout of MineDojo/NitroGen; needs
+            `pip install einops`), upstream's own `NitroGen.get_action`, built from
+            the same ckpt_config and loaded strictly with the same weights. Its
+            SigLIP tower is built from the config instead of downloaded (ng.pt
+            overwrites every tower weight anyway). Upstream draws its noise with
+            torch.randn after the same manual_seed, so outputs are compared too.
+All variants run in one process with the same weights, pixels and noise, calls
+interleaved (ours, hoist=False, upstream, ours, ...), so other load hits all alike.
 
 The model is built from the released config (no download): ~494 M parameters.
 
-    python benchmarks/agent_chunks.py                      # CPU, fp32, batch 1
+    python benchmarks/agent_chunks.py --threads 2 --repeats 5
+    python benchmarks/agent_chunks.py --threads 2 --repeats 5 --upstream-src /path/to/NitroGen
     python benchmarks/agent_chunks.py --device cuda --dtype bfloat16 --batch 1 --repeats 20
 
 On CUDA it also reports peak VRAM (torch.cuda.max_memory_allocated).
@@ -21,7 +29,9 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
+import types
 
 import torch
 
@@ -29,36 +39,56 @@ from demos.agent.checkpoint import build_empty, load_state_strict, random_state_
 from demos.agent.config import parse_ckpt_config, siglip_config_dict
 
 
-def build(device: str, dtype: torch.dtype):
-    cfg = parse_ckpt_config(released_ckpt_config())
-    model = build_empty(cfg, siglip_config_dict(cfg))
-    load_state_strict(model, random_state_dict(model, seed=0, scale=0.02), "random")
-    return model.eval().requires_grad_(False).to(device=device, dtype=dtype), cfg
-
-
 def sync(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
 
 
-def time_call(model, pixels, noise, hoist: bool, device: str) -> tuple[float, float]:
+def time_call(fn, device: str) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process). On a shared CPU the CPU time is the steadier
     measure of the work done, since wall time also counts the time other processes held the cores."""
     t0, c0 = time.perf_counter(), time.process_time()
-    model.sample(pixels, noise, hoist=hoist)
+    fn()
     sync(device)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def time_interleaved(model, pixels, noise, repeats: int, device: str) -> tuple[list, list]:
-    """Alternate ours / upstream so that load from other processes hits both alike."""
-    for hoist in (True, False):  # warm-up
-        time_call(model, pixels, noise, hoist, device)
-    ours, upstream = [], []
-    for _ in range(repeats):
-        ours.append(time_call(model, pixels, noise, True, device))
-        upstream.append(time_call(model, pixels, noise, False, device))
-    return ours, upstream
+def build_upstream(src: str, ckpt_config: dict, siglip: dict, state: dict, device: str, dtype: torch.dtype):
+    """Upstream's own NitroGen from a checkout at `src`, loaded strictly with `state`."""
+    sys.path.insert(0, str(src))
+    import nitrogen.flow_matching_transformer.nitrogen as upstream  # not nitrogen.cfg: that pulls in polars
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    class TowerFromConfig:  # instead of downloading google/siglip2-large-patch16-256
+        @staticmethod
+        def from_pretrained(name, **kwargs):
+            tower = SiglipVisionModel(SiglipVisionConfig(**siglip))
+            # Upstream takes `.vision_model` (transformers 4.x nesting); in 5.x the model is the tower.
+            return tower if hasattr(tower, "vision_model") else types.SimpleNamespace(vision_model=tower)
+
+    model_cfg = upstream.NitroGen_Config.model_validate(ckpt_config["model_cfg"])
+    saved, upstream.SiglipVisionModel = upstream.SiglipVisionModel, TowerFromConfig
+    try:
+        model = upstream.NitroGen(config=model_cfg)
+    finally:
+        upstream.SiglipVisionModel = saved
+    model.load_state_dict(state, strict=True)
+    return model.eval().requires_grad_(False).to(device=device, dtype=dtype)
+
+
+def upstream_inputs(pixels: torch.Tensor, ckpt_config: dict) -> dict:
+    """The tokenized dict upstream's NitrogenTokenizer gives get_action for one frame per row (ctx 1)."""
+    b = pixels.shape[0]
+    tok = ckpt_config["tokenizer_cfg"]
+    n_img = tok["num_visual_tokens_per_frame"]
+    ids = [0] * (tok["max_sequence_length"] - n_img) + [1] * n_img
+    vl = torch.tensor(ids, device=pixels.device).expand(b, -1)  # left-padded _PAD_TOKEN, then _IMG_TOKEN
+    return {
+        "images": pixels[:, None], "vl_token_ids": vl, "vl_attn_mask": torch.ones_like(vl, dtype=torch.bool),
+        "sa_token_ids": torch.full((b, tok["action_horizon"]), 4, device=pixels.device),  # _ACT_TOKEN
+        "dropped_images": torch.zeros((b, 1), dtype=torch.bool, device=pixels.device),
+        "embodiment_id": torch.zeros(b, dtype=torch.long, device=pixels.device), "game_ids": None,
+    }
 
 
 def main() -> None:
@@ -70,6 +100,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (1 avoids OpenMP spin-waits skewing a shared machine)")
+    parser.add_argument("--upstream-src", default=None,
+                        help="a MineDojo/NitroGen checkout: also time upstream's own get_action")
+    parser.add_argument("--no-hoist-false", action="store_true", help="skip our hoist=False variant")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -78,27 +111,59 @@ def main() -> None:
 
     load_before = round(os.getloadavg()[0], 2)
     t0 = time.perf_counter()
-    model, cfg = build(args.device, dtype)
+    ckpt_config = released_ckpt_config()
+    cfg = parse_ckpt_config(ckpt_config)
+    siglip = siglip_config_dict(cfg)
+    model = build_empty(cfg, siglip)
+    state = random_state_dict(model, seed=0, scale=0.02)
+    load_state_strict(model, state, "random")
+    model = model.eval().requires_grad_(False).to(device=args.device, dtype=dtype)
+    upstream = None
+    if args.upstream_src:
+        upstream = build_upstream(args.upstream_src, ckpt_config, siglip, state, args.device, dtype)
+    del state
     build_s = time.perf_counter() - t0
     gen = torch.Generator().manual_seed(0)
     size = model.image_size
     pixels = (torch.rand((args.batch, 3, size, size), generator=gen) * 2 - 1).to(args.device)
-    noise = torch.randn((args.batch, cfg.action_horizon, cfg.action_dim), generator=gen).to(args.device)
+    noise_shape = (args.batch, cfg.action_horizon, cfg.action_dim)
 
+    def ours(hoist: bool):
+        def run():
+            torch.manual_seed(1234)  # the same noise upstream draws after the same seed
+            noise = torch.randn(noise_shape, dtype=pixels.dtype, device=args.device)
+            with torch.inference_mode():
+                return model.sample(pixels, noise, hoist=hoist)
+        return run
+
+    variants = {"ours": ours(True)}
+    if not args.no_hoist_false:
+        variants["hoist_false"] = ours(False)
+    if upstream is not None:
+        data = upstream_inputs(pixels, ckpt_config)
+
+        def run_upstream():
+            torch.manual_seed(1234)
+            return upstream.get_action(data)["action_tensor"]
+        variants["upstream"] = run_upstream
+
+    peak = None
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-        time_call(model, pixels, noise, True, args.device)
-        peak_ours = torch.cuda.max_memory_allocated() / 2**30
-    else:
-        peak_ours = None
-    ours, upstream = time_interleaved(model, pixels, noise, args.repeats, args.device)
-    diff = (model.sample(pixels, noise, hoist=True) - model.sample(pixels, noise, hoist=False)).abs().max().item()
+        time_call(variants["ours"], args.device)
+        peak = torch.cuda.max_memory_allocated() / 2**30
+    for fn in variants.values():  # warm-up
+        time_call(fn, args.device)
+    times = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name, fn in variants.items():
+            times[name].append(time_call(fn, args.device))
+    reference = variants["ours"]().float()
+    diffs = {name: (fn().float() - reference).abs().max().item() for name, fn in variants.items() if name != "ours"}
 
-    wall_ours, cpu_ours = [w for w, _ in ours], [c for _, c in ours]
-    wall_up, cpu_up = [w for w, _ in upstream], [c for _, c in upstream]
-    med_ours, med_up = statistics.median(wall_ours), statistics.median(wall_up)
+    med = {name: statistics.median(w for w, _ in t) for name, t in times.items()}
     report = {
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads",
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "dtype": dtype_name,
@@ -106,18 +171,16 @@ def main() -> None:
         "params": sum(p.numel() for p in model.parameters()),
         "euler_steps": cfg.num_inference_timesteps,
         "build_s": round(build_s, 2),
-        "ours_wall_s_per_call": [round(x, 3) for x in wall_ours],
-        "upstream_structure_wall_s_per_call": [round(x, 3) for x in wall_up],
-        "ours_cpu_s_per_call": [round(x, 3) for x in cpu_ours],
-        "upstream_structure_cpu_s_per_call": [round(x, 3) for x in cpu_up],
-        "ours_chunks_per_s": round(args.batch / med_ours, 3),
-        "upstream_structure_chunks_per_s": round(args.batch / med_up, 3),
-        "speedup_wall_median": round(med_up / med_ours, 2),
-        "speedup_wall_best": round(min(wall_up) / min(wall_ours), 2),
-        "speedup_cpu_time_median": round(statistics.median(cpu_up) / statistics.median(cpu_ours), 2),
+        "wall_s_per_call": {n: [round(w, 3) for w, _ in t] for n, t in times.items()},
+        "cpu_s_per_call": {n: [round(c, 3) for _, c in t] for n, t in times.items()},
+        "chunks_per_s_median": {n: round(args.batch / m, 3) for n, m in med.items()},
+        "speedup_wall_median_vs": {n: round(m / med["ours"], 2) for n, m in med.items() if n != "ours"},
+        "speedup_cpu_time_median_vs": {
+            n: round(statistics.median(c for _, c in t) / statistics.median(c for _, c in times["ours"]), 2)
+            for n, t in times.items() if n != "ours"},
         "load_average_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],
-        "max_abs_diff_ours_vs_upstream_structure": diff,
-        "peak_vram_gib_ours": None if peak_ours is None else round(peak_ours, 3),
+        "max_abs_diff_vs_ours": diffs,
+        "peak_vram_gib_ours": None if peak is None else round(peak, 3),
     }
     print(json.dumps(report, indent=1))
 

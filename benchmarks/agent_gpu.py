@@ -60,7 +60,7 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
-def make_variants(model, dtype):
+def make_variants(model, dtype, backend: str = "inductor"):
     steps = model.timesteps()
     dt = 1.0 / len(steps)
 
@@ -78,8 +78,12 @@ def make_variants(model, dtype):
     def eager(pixels, noise):
         return model.sample(pixels, noise)
 
-    graphed_loop = torch.compile(denoise, mode="reduce-overhead", fullgraph=True, dynamic=False)
-    compiled_context = torch.compile(context, fullgraph=False, dynamic=False)
+    if backend == "inductor":
+        graphed_loop = torch.compile(denoise, mode="reduce-overhead", fullgraph=True, dynamic=False)
+        compiled_context = torch.compile(context, fullgraph=False, dynamic=False)
+    else:  # smoke runs: trace the same graphs (fullgraph) without generating kernels
+        graphed_loop = torch.compile(denoise, backend=backend, fullgraph=True, dynamic=False)
+        compiled_context = torch.compile(context, backend=backend, fullgraph=False, dynamic=False)
 
     def graphed(pixels, noise):
         with torch.inference_mode():
@@ -110,7 +114,8 @@ def main() -> None:
     parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     parser.add_argument("--out", help="also write the JSON report here")
     parser.add_argument("--smoke-tiny-cpu", action="store_true",
-                        help="check this script on CPU with the tiny model (no timings worth reading)")
+                        help="check this script on CPU with the tiny model and torch.compile's eager backend "
+                             "(traces the same full graphs; no timings worth reading)")
     args = parser.parse_args()
     device = "cpu" if args.smoke_tiny_cpu else "cuda"
     if device == "cuda" and not torch.cuda.is_available():
@@ -128,7 +133,7 @@ def main() -> None:
     pixels = (torch.rand((args.batch, 3, size, size), generator=gen) * 2 - 1).to(device)
     noise = torch.randn((args.batch, cfg.action_horizon, cfg.action_dim), generator=gen).to(device)
 
-    variants = make_variants(model, dtype)
+    variants = make_variants(model, dtype, "eager" if args.smoke_tiny_cpu else "inductor")
     report = {"variants": {}}
     reference = variants["eager"](pixels, noise).float()
     live = {}
