@@ -230,7 +230,7 @@ class Index:
                             self.inputs[f"{INPUTS_FOLDER}/{item.name}"] = item.stat().st_size
             self.inputs_mtime_ns = inputs_mtime
             changed = True
-        if changed or root_mtime != self.root_mtime_ns:
+        if changed:
+            # Not the outputs dir's own mtime: saving the index file changes it.
             self.folders, self.root_mtime_ns, self.scanned_at = folders, root_mtime, now
-            changed = True
         return changed

@@ -332,7 +332,7 @@ def build_tab(ctx: AppContext) -> None:
                                label="Model", elem_id="video-variant")
             seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the seed used is shown in the info)",
                              elem_id="video-seed")
-            with gr.Accordion("Advanced", open=False):
+            with gr.Accordion("Advanced", open=False, elem_id="video-advanced"):
                 resolution = gr.Dropdown(resolutions, value=default_resolution,
                                          label="Resolution (height x width)", elem_id="video-resolution",
                                          info="; ".join(f"{r}: {RESOLUTIONS[r].note}" for r in resolutions))

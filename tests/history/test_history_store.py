@@ -169,5 +169,5 @@ def test_scope_hides_other_owners_items(tmp_path):
         with pytest.raises(UserInputError, match="No history item"):
             call()
     assert store.query(None).total == 2
-    with pytest.raises(UserInputError, match="not a history item id"):
+    with pytest.raises(UserInputError, match="a history item id"):
         store.entry(None, "../../etc/passwd")
