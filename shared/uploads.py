@@ -16,8 +16,8 @@ library error. So we decide, once, here:
   a missing file, a URL) gets one message that names the parameter and is the
   same whether or not the target exists, so it reveals nothing about the disk.
 
-`GuardedBlocks` runs the check on every event's file inputs before Gradio's
-own preprocessing (so the client never sees a pydantic or "cannot move"
+`shared.ui.GuardedBlocks` runs `check_event_inputs` on every event before
+Gradio's own preprocessing (so the client never sees a pydantic or "cannot move"
 error), and hands Gradio a clean FileData payload; handlers call
 `uploaded_file(value, "param")` again right before they open the file.
 """
@@ -27,8 +27,6 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-
-import gradio as gr
 
 from shared.errors import UserInputError
 
@@ -191,20 +189,5 @@ def check_event_inputs(block_fn: Any, inputs: list) -> list:
     return checked
 
 
-class GuardedBlocks(gr.Blocks):
-    """gr.Blocks whose events check their file inputs (`check_event_inputs`) before
-    Gradio's preprocessing, so a refused file gets our message, never Gradio's."""
-
-    async def preprocess_data(self, block_fn, inputs, state, *args, **kwargs):
-        try:
-            inputs = check_event_inputs(block_fn, inputs)
-        except UserInputError as exc:
-            from shared.ui import log_user_error
-
-            log_user_error(exc)
-            raise gr.Error(str(exc), print_exception=False) from None
-        return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
-
-
-__all__ = ["FILE_META", "FileNotUploaded", "GuardedBlocks", "NOT_UPLOADED", "check_event_inputs", "payload_path",
-           "upload_folder", "uploaded_file"]
+__all__ = ["FILE_META", "FileNotUploaded", "NOT_UPLOADED", "check_event_inputs", "payload_path", "upload_folder",
+           "uploaded_file"]

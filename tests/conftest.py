@@ -100,9 +100,11 @@ def tiny_server_dirs(_tiny_server_process) -> dict:
 
 @pytest.fixture(scope="session")
 def client(tiny_server):
+    import httpx
     from gradio_client import Client
 
-    return Client(tiny_server, verbose=False)
+    # httpx's default 5 s per HTTP step is too short on a busy machine running a model.
+    return Client(tiny_server, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(300)})
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shared.errors import UserInputError
+from shared.params import shorten
 from shared.outputs import (INPUTS_FOLDER, add_sidecar_listener, check_sidecar, read_sidecar,
                             remove_sidecar_listener, write_json_atomic)
 
@@ -123,7 +124,8 @@ class HistoryStore:
     def entry(self, scope: str | None, item_id: str) -> Entry:
         """The visible result `item_id`; the same message whether it does not exist or is someone else's."""
         if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
-            raise UserInputError(f"'{str(item_id)[:60]}' is not a history item id (it looks like 'video/20260101-120000-0123456789ab').")
+            raise UserInputError(f"item_id is {shorten(item_id)}; it must be a history item id "
+                                 "(it looks like 'video/20260101-120000-0123456789ab').")
         with self._lock:
             self.refresh()
             entry = self._index.entries.get(item_id)

@@ -284,10 +284,10 @@ def build_history_tab(ctx: AppContext, store: HistoryStore, main_tabs: gr.Tabs, 
         favourites=gr.Checkbox(False, visible=False),
         page=gr.Number(value=1, precision=0, visible=False), page_size=gr.Number(value=PAGE_SIZE, precision=0, visible=False),
     )
-    api_out = gr.JSON(visible=False)
+    api_out = gr.JSON(visible=False, label="result")  # the API page names outputs by label
     item_id = gr.Textbox(visible=False)
     favourite = gr.Checkbox(value=True, visible=False)
-    api_files = gr.File(file_count="multiple", visible=False)
+    api_files = gr.File(file_count="multiple", visible=False, label="files")
     trigger = gr.Button(visible=False)
     trigger.click(history, list(api_inputs.values()), api_out, api_name="history", queue=False)
     trigger_item = gr.Button(visible=False)

@@ -6,10 +6,9 @@ decoded frames to 4k+1, so N chunks give (33N-1)//4*4+1 frames.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from shared.errors import UserInputError
-from shared.text import check_text
+from shared.params import Choice, Flag, Number, Text, as_number
 
 CHUNK_FRAMES = 33
 MAX_FRAMES = 1452  # 44 chunks, ~60 s at 24 fps
@@ -58,52 +57,56 @@ def describe_length(num_frames: int, fps: int = FPS) -> str:
     return f"{chunks} chunk{'s' if chunks != 1 else ''} of 33 frames -> {frames} frames, {frames / fps:.2f} s at {fps} fps"
 
 
-def check_prompt(prompt: str | None) -> str:
-    return check_text(prompt, max_chars=MAX_PROMPT_CHARS, what="The prompt", hint="describe the video you want")
+# ---------------------------------------------------------------- parameter specs
+# One spec per /video parameter: the tab builds its controls from these and
+# checks every value with them (shared.params), so slider, message and check agree.
+PROMPT = Text("prompt", "Prompt", max_chars=MAX_PROMPT_CHARS, hint="describe the video you want",
+              placeholder="A red fox trots through fresh snow at dawn, tracking shot.")
+MODE = Choice.of("mode", "Mode", [(title, key) for key, title in MODE_TITLES.items()], default="t2v")
+NUM_FRAMES = Number("num_frames", f"Frames (steps of 33, up to {MAX_FRAMES})", minimum=CHUNK_FRAMES,
+                    maximum=MAX_FRAMES, default=CHUNK_FRAMES, integer=True, multiple_of=CHUNK_FRAMES)
+RESOLUTION = Choice.of("resolution", "Resolution (height x width)", list(RESOLUTIONS), default=DEFAULT_RESOLUTION)
+STEPS = Number("steps", "Steps per pyramid stage (3 stages)", minimum=1, maximum=100, default=None, integer=True)
+GUIDANCE = Number("guidance_scale", "Guidance scale (Distilled uses none)", minimum=1.0, maximum=20.0,
+                  default=None, step=0.5)
+AMPLIFY = Flag("amplify_first_chunk", "Amplify first chunk (twice the steps on chunk 1)")
+ZERO_INIT = Flag("use_zero_init", "CFG-Zero* zero init")
 
 
-def check_mode(mode: str | None) -> str:
-    if mode not in MODES:
-        raise UserInputError(f"Unknown mode {mode!r}; choose one of: {', '.join(MODES)}.")
-    return mode
+def frames_spec(max_frames: int = MAX_FRAMES, profile: str = "") -> Number:
+    """NUM_FRAMES with a profile's cap (label and limit note follow it)."""
+    spec = NUM_FRAMES.capped(max_frames, f"the limit on profile '{profile}'" if profile else "")
+    return replace(spec, label=f"Frames (steps of 33, up to {spec.maximum})")
 
 
-def check_frames(num_frames, max_frames: int = MAX_FRAMES) -> int:
-    try:
-        value = float(num_frames)
-    except (TypeError, ValueError):
-        raise UserInputError(f"The number of frames must be a multiple of 33 from 33 to {max_frames}.") from None
-    if not value.is_integer():
-        raise UserInputError(f"The number of frames must be a whole multiple of 33 (got {num_frames}).")
-    frames = int(value)
-    if frames < CHUNK_FRAMES or frames > max_frames:
-        raise UserInputError(f"The number of frames is {frames}; it must be from 33 to {max_frames} in steps of 33.")
-    if frames % CHUNK_FRAMES:
-        raise UserInputError(f"The number of frames is {frames}; it must be a multiple of 33 (33, 66, 99, ... {max_frames}).")
-    return frames
+def check_prompt(prompt) -> str:
+    return PROMPT.check(prompt)
 
 
-def check_resolution(label: str | None, allowed: list[str] | tuple[str, ...]) -> Resolution:
-    if label not in RESOLUTIONS or label not in allowed:
-        raise UserInputError(f"Unsupported resolution {label!r}; this profile supports: {', '.join(allowed)} (height x width).")
-    return RESOLUTIONS[label]
+def check_mode(mode) -> str:
+    return MODE.check(mode)
 
 
-def check_steps(steps, max_steps: int) -> int:
-    try:
-        value = int(steps)
-    except (TypeError, ValueError):
-        raise UserInputError(f"Steps must be a whole number from 1 to {max_steps}.") from None
-    if not 1 <= value <= max_steps:
-        raise UserInputError(f"Steps is {value}; it must be from 1 to {max_steps}.")
-    return value
+def check_frames(num_frames, max_frames: int = MAX_FRAMES, notes: dict | None = None) -> int:
+    """A whole number of 33-frame chunks: in-range values between two chunk sizes are rounded (noted)."""
+    return frames_spec(max_frames).check(num_frames, notes)
+
+
+def snap_frames(num_frames, max_frames: int = MAX_FRAMES) -> int:
+    """What the frames slider shows for a typed value: the nearest whole number of chunks in range."""
+    spec = frames_spec(max_frames)
+    number = as_number(num_frames)
+    return spec.snap(number) if number is not None else spec.default
+
+
+def check_resolution(label, allowed: list[str] | tuple[str, ...]) -> Resolution:
+    """One of the resolutions the profile offers (`allowed`)."""
+    return RESOLUTIONS[RESOLUTION.only(allowed).check(label)]
+
+
+def check_steps(steps, max_steps: int, notes: dict | None = None) -> int:
+    return STEPS.capped(max_steps).check(steps, notes)
 
 
 def check_guidance(scale) -> float:
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        raise UserInputError("The guidance scale must be a number from 1 to 20.") from None
-    if not 1.0 <= value <= 20.0:
-        raise UserInputError(f"The guidance scale is {value:g}; it must be from 1 to 20.")
-    return value
+    return GUIDANCE.check(scale)

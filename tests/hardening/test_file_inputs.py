@@ -29,13 +29,13 @@ META = {"_type": "gradio.FileData"}
 
 def file_inputs(base: str) -> list[tuple[str, str]]:
     """(api_name, parameter) for every file input of every named endpoint."""
-    config = raw_api._config(base)[0]
+    config, info = raw_api._config(base)
     components = {c["id"]: c for c in config["components"]}
     found = []
     for dependency in config["dependencies"]:
         api_name = dependency.get("api_name")
-        if not api_name or dependency.get("api_visibility") == "private":
-            continue
+        if f"/{api_name}" not in info["named_endpoints"]:
+            continue  # not callable over the API (private, or Gradio's own example loaders)
         for slot, component_id in zip(raw_api.layout(base, api_name), dependency["inputs"]):
             if slot and components[component_id]["type"] in FILE_TYPES:
                 found.append((api_name, slot))

@@ -65,14 +65,14 @@ def test_bad_inputs_get_clear_errors_and_the_server_keeps_serving(client, tmp_pa
     short = write_video(tmp_path / "short.mp4", [np.zeros((64, 64, 3), np.uint8)] * 10, 24)
     cases = [
         (dict(prompt="  ", mode="t2v", num_frames=33), "prompt is empty"),
-        (dict(prompt="x", mode="t2v", num_frames=40), "multiple of 33"),
+        (dict(prompt="x", mode="t2v", num_frames=20), "num_frames is 20; it must be a multiple of 33"),
         (dict(prompt="x", mode="t2v", num_frames=1485), "from 33 to 231"),
         (dict(prompt="x", mode="i2v", num_frames=33), "needs an image"),
         (dict(prompt="x", mode="i2v", num_frames=33, image=handle_file(str(text))), "not an image"),
         (dict(prompt="x", mode="v2v", num_frames=33, video=handle_file(str(text))), "not a video"),
         (dict(prompt="x", mode="v2v", num_frames=33, video=handle_file(str(short))), "at least 33"),
-        (dict(prompt="x", mode="zoom", num_frames=33), "Unknown mode"),
-        (dict(prompt="x", mode="t2v", num_frames=33, variant="huge"), "Unknown variant"),
+        (dict(prompt="x", mode="zoom", num_frames=33), "mode is 'zoom'; choose one of: t2v, i2v, v2v"),
+        (dict(prompt="x", mode="t2v", num_frames=33, variant="huge"), "variant is 'huge'; choose one of"),
     ]
     for kwargs, needle in cases:
         assert needle in call_error(client, **kwargs), kwargs

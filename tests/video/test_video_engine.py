@@ -179,11 +179,14 @@ def test_frame_limits_and_output_length():
     assert [limits.output_frames(n) for n in (1, 2, 3, 44)] == [33, 65, 97, 1449]
     assert limits.describe_length(99) == "3 chunks of 33 frames -> 97 frames, 4.04 s at 24 fps"
     assert limits.check_frames(66) == 66
-    for bad, needle in ((0, "from 33 to 1452"), (40, "multiple of 33"), (1485, "from 33 to 1452"),
-                        ("many", "multiple of 33"), (33.5, "whole")):
+    notes = {}
+    assert limits.check_frames(40, notes=notes) == 33 and limits.check_frames(50.5, notes=notes) == 66
+    assert notes == {"num_frames": "50.5 was rounded to 66 (num_frames must be a multiple of 33)."}
+    for bad, needle in ((0, "num_frames is 0; it must be a multiple of 33 from 33 to 1,452"), (1485, "from 33 to 1,452"),
+                        ("many", "multiple of 33"), (float("nan"), "num_frames is nan"), (True, "is True")):
         with pytest.raises(ValueError, match=needle):
             limits.check_frames(bad)
-    with pytest.raises(ValueError, match="Unsupported resolution '512x512'"):
+    with pytest.raises(ValueError, match="resolution is '512x512'; choose one of: 384x640"):
         limits.check_resolution("512x512", ["384x640"])
     with pytest.raises(ValueError, match="prompt is empty"):
         limits.check_prompt("   ")

@@ -130,7 +130,7 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize(
     "case, text, message",
     [
-        ("none", "Hello.", "No reference audio"),
+        ("none", "Hello.", "reference_audio: no recording was given"),
         ("silent", "Hello.", "silent"),
         ("short", "Hello.", "at least 2 s"),
         ("long", "Hello.", "limit is 30 s"),

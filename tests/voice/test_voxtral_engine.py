@@ -171,9 +171,10 @@ def test_split_keeps_long_sentences_under_limit():
 @pytest.mark.parametrize(
     "text,match",
     [
-        ("", "Text is empty"),
-        ("   \n ", "Text is empty"),
-        ("a" * 2001, "Text is 2,001 characters; the limit is 2,000"),
+        ("", "text is empty"),
+        ("   \n ", "text is empty"),
+        ("\u200b\u2060", "text holds only invisible characters"),
+        ("a" * 2001, "text is 2,001 characters; the limit is 2,000"),
         ("?!… 🙂 --- ***", "no speakable characters"),
     ],
 )
@@ -185,9 +186,9 @@ def test_bad_text_is_a_clear_error(engine, text, match):
 def test_unknown_voice_and_bad_options(engine):
     with pytest.raises(UserInputError, match="Unknown voice 'klingon'"):
         list(engine.stream("Hello", "klingon", 1))
-    with pytest.raises(UserInputError, match="Euler steps is 0"):
+    with pytest.raises(UserInputError, match="euler_steps is 0; it must be a whole number from 1 to 16"):
         list(engine.stream("Hello", "neutral_female", 1, SynthesisOptions(n_steps=0)))
-    with pytest.raises(UserInputError, match="Max duration is -1"):
+    with pytest.raises(UserInputError, match="max_seconds is -1; it must be a number from 0 to 120 s"):
         list(engine.stream("Hello", "neutral_female", 1, SynthesisOptions(max_seconds=-1)))
     assert validate_text("  Hello\x00 world \n") == "Hello world"
 

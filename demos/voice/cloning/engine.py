@@ -31,12 +31,11 @@ from shared.errors import ModelLoadError
 from shared.offload import torch_dtype
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
-from shared.text import check_text as shared_check_text
 
 from demos.voice.cloning.checkpoint import PROCESSOR_CONFIG
+from demos.voice.cloning.limits import MAX_TEXT_CHARS, TEXT
 from demos.voice.cloning.reference import SAMPLE_RATE, content_hash
 
-MAX_TEXT_CHARS = 1000
 # Tokens per generated piece: the original's sentence grouping size (about
 # 15 s of speech), small enough that the first piece arrives quickly.
 CHUNK_TOKENS = 50
@@ -47,7 +46,7 @@ _AUDIO_TOKENIZER_POINTER = "audio_tokenizer_config.json"
 
 
 def check_text(text: str | None) -> str:
-    return shared_check_text(text, max_chars=MAX_TEXT_CHARS, hint="type what the cloned voice should say")
+    return TEXT.check(text)
 
 
 # --------------------------------------------------------------------- model

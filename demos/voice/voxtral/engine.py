@@ -406,12 +406,14 @@ class VoxtralEngine:
 
 
 def validate_options(options: SynthesisOptions, cfg: VoxtralConfig) -> None:
-    if not (0.0 <= options.cfg_alpha <= 10.0):
-        raise UserInputError(f"CFG alpha is {options.cfg_alpha}; allowed range is 0 to 10.")
-    if options.n_steps is not None and not (1 <= options.n_steps <= 64):
-        raise UserInputError(f"Euler steps is {options.n_steps}; allowed range is 1 to 64.")
-    if not (0.0 < options.max_seconds <= 600.0):
-        raise UserInputError(f"Max duration is {options.max_seconds} s; allowed range is 0 to 600 s.")
+    """The ranges of the Voice tab's own specs (demos.voice.limits), so the engine never states other ones."""
+    from demos.voice.limits import CFG_ALPHA, EULER_STEPS, MAX_SECONDS
+
+    CFG_ALPHA.check(options.cfg_alpha)
+    if options.n_steps is not None:
+        EULER_STEPS.check(options.n_steps)
+    if MAX_SECONDS.check(options.max_seconds) <= 0:
+        raise MAX_SECONDS.refuse(options.max_seconds, f"above 0 s, up to {MAX_SECONDS.maximum:g} s")
 
 
 def is_quantized_linear(module: torch.nn.Module, fqn: str) -> bool:

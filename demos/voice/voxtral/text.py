@@ -29,11 +29,11 @@ def clean_text(text: str) -> str:
 
 def validate_text(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The cleaned text, or UserInputError naming the problem and the limit."""
-    text = check_text(text, max_chars=max_chars, what="Text", hint="type something to say")
+    text = check_text(text, max_chars=max_chars, what="text", hint="type something to say")
     cleaned = clean_text(text)
     if not any(ch.isalnum() for ch in cleaned):
         raise UserInputError(
-            "Text has no speakable characters (no letters or digits, only symbols, punctuation or emoji); "
+            "text has no speakable characters (no letters or digits, only symbols, punctuation or emoji); "
             "type words to say."
         )
     return cleaned
