@@ -470,8 +470,10 @@ class SpeechAPI:
             except Exception as exc:
                 raise APIError(400, f"Send multipart/form-data with 'audio_sample', 'consent' and 'name' "
                                     f"({type(exc).__name__}: {str(exc)[:120]}).") from None
-            async with form:
+            try:
                 meta = await self._store_voice(form)
+            finally:
+                await form.close()  # the spooled upload files
         except Exception as exc:
             return map_error(exc).response()
         return JSONResponse(meta)
