@@ -3,77 +3,15 @@ a gradio_client on it, and a Playwright page in Debian's chromium."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from serving import (CHROMIUM, CHROMIUM_FLAGS, REPO, SERVER_START_TIMEOUT_S, free_port, start_server,  # noqa: F401
+                     stop_server, wait_for_http)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-SERVER_START_TIMEOUT_S = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> float:
-    """Seconds until `url` answers 200; fails with the server log if it dies or times out."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"release-hub exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter() - start
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"release-hub did not answer within {timeout}s:\n{log_path.read_text()[-4000:]}")
-
-
-def start_server(tmp: Path, *extra_args: str, env_extra: dict | None = None, entry: tuple = ("-m", "demos.app"),
-                 timeout: float = SERVER_START_TIMEOUT_S):
-    """`release-hub --tiny` in a subprocess on a free port (`entry`: how Python starts it).
-    Every GPU task's arguments and events are pickled as spaces would (RELEASE_HUB_CHECK_PICKLE)."""
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
-               RELEASE_HUB_CHECK_PICKLE="1")
-    env.update(env_extra or {})
-    log_path = tmp / f"server-{port}.log"
-    cmd = [sys.executable, *entry, "--tiny", "--port", str(port),
-           "--cache-dir", str(tmp / "cache"), "--outputs-dir", str(tmp / "outputs"), *extra_args]
-    log_file = open(log_path, "w")
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, process, log_path, timeout)
-    except Exception:
-        process.kill()
-        raise
-    return process, url, log_path
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
 
 @pytest.fixture(scope="session")
 def _tiny_server_process(tmp_path_factory):

@@ -6,7 +6,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import start_server, stop_server
+from serving import start_server, stop_server
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ import json
 import threading
 
 import pytest
-from gradio_client import Client
-
-from conftest import REPO, start_server, stop_server
+from serving import REPO, start_server, stop_server
 
 spec = importlib.util.spec_from_file_location("load_benchmark", REPO / "benchmarks" / "load.py")
 load_benchmark = importlib.util.module_from_spec(spec)
@@ -37,7 +35,7 @@ def test_concurrent_mixed_load(load_server):
     done = threading.Event()
 
     def poll_status():
-        client = Client(url, verbose=False)
+        client = load_benchmark.client_for(url)
         while not done.is_set():
             status_answers.append(client.predict(api_name="/status")["profile"])
             done.wait(1.0)
@@ -48,7 +46,7 @@ def test_concurrent_mixed_load(load_server):
         summary = load_benchmark.run_load(url, pid, CLIENTS, ROUNDS, tmp)
     finally:
         done.set()
-        poller.join(timeout=30)
+        poller.join(timeout=load_benchmark.HTTP_TIMEOUT_S)
 
     print(json.dumps(summary, indent=1))  # the figures docs/RELIABILITY.md quotes
     assert summary["requests"] == CLIENTS * ROUNDS

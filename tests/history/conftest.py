@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from tests.conftest import start_server, stop_server
+from serving import start_server, stop_server
 
 # The inputs each tab records (the contract "Reuse settings" reads).
 TAB_INPUTS = {

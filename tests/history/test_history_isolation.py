@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from tests.conftest import start_server, stop_server
+from serving import start_server, stop_server
 
 LOGINS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, SERVER_START_TIMEOUT_S, free_port, stop_server, wait_for_http
+from serving import REPO, SERVER_START_TIMEOUT_S, free_port, stop_server, wait_for_http
 
-KEY = "test-key-0123456789"
+from openai_client import KEY, make_client  # noqa: F401 - shared with the tests
 
 
 def _spawn(tmp, name: str, *extra: str, env_extra: dict | None = None):
@@ -42,9 +42,3 @@ def openai_servers(tmp_path_factory):
         for process, _, _ in servers.values():
             if process.poll() is None:
                 stop_server(process)
-
-
-def make_client(url: str, key: str | None = KEY):
-    import openai
-
-    return openai.OpenAI(base_url=url + "/v1", api_key=key or "none", max_retries=0, timeout=600)

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from gradio_client import Client
 
-from conftest import make_client
+from openai_client import make_client
 
 SPEAK = dict(model="voxtral-4b-tts", input="Hello there.", voice="casual_male", response_format="pcm")
 EXTRA = {"seed": 21, "max_new_tokens": 4}

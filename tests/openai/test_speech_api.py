@@ -14,7 +14,7 @@ import openai
 import pytest
 import soundfile as sf
 
-from conftest import KEY, make_client  # tests/openai/conftest.py
+from openai_client import KEY, make_client
 
 FRAMES = 4
 SAMPLES = FRAMES * 1920

@@ -49,7 +49,7 @@ def test_mcp_flag_serves_the_endpoints_as_tools(tmp_path):
     import json
     import urllib.request
 
-    from conftest import start_server, stop_server
+    from serving import start_server, stop_server
 
     process, url, _ = start_server(tmp_path, "--mcp")
     try:

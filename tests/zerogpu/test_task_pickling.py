@@ -16,7 +16,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import free_port
+from serving import free_port
 from shared import zerogpu
 
 TASKS = {"voxtral_task", "clone_task", "video_task", "agent_task"}

@@ -23,7 +23,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import start_server, stop_server
+from serving import start_server, stop_server
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
