@@ -45,10 +45,22 @@ def frame_for(seed: int, folder: Path) -> str:
     return str(path)
 
 
-def call(url: str, endpoint: str, seed: int, inputs: dict):
-    from gradio_client import Client, handle_file
+# httpx's default 5 s is too short for a config fetch or an upload on a busy 2-core box
+# running a model: each HTTP step may take this long (the result itself has no limit).
+HTTP_TIMEOUT_S = 300
 
-    client = Client(url, verbose=False)
+
+def client_for(url: str):
+    import httpx
+    from gradio_client import Client
+
+    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(HTTP_TIMEOUT_S)})
+
+
+def call(url: str, endpoint: str, seed: int, inputs: dict):
+    from gradio_client import handle_file
+
+    client = client_for(url)
     if endpoint == "/tts":
         _, info = client.predict(text=f"Request {seed}.", voice="neutral_female", seed=seed, api_name="/tts")
         return info["seed"]
@@ -60,8 +72,8 @@ def call(url: str, endpoint: str, seed: int, inputs: dict):
         actions = client.predict(frame=handle_file(frame_for(seed, inputs["folder"])), api_name="/agent_frame")
         width = actions["info"]["input_size"][0]
         return seed if width == 200 + seed % 997 else f"a frame {width} px wide"
-    _, info = client.predict(prompt=f"a red ball, request {seed}", mode="t2v", image=None, video=None,
-                             num_frames=33, variant="distilled", seed=seed, api_name="/video")
+    _, info = client.predict(prompt=f"a red ball, request {seed}", mode="t2v", num_frames=33, variant="distilled",
+                             seed=seed, api_name="/video")
     return info["seed"]
 
 

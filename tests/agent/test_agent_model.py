@@ -71,9 +71,16 @@ def test_parity_with_upstream_get_action(fixture_ckpt, reference, msl):
             x = x + v / len(model.timesteps())
     final = model.sample(pixels, run["initial_noise"])
     assert (final - run["action_tensor"]).abs().max() <= TOL
-    dec = decode(final)
-    for name in ("buttons", "j_left", "j_right"):
-        assert torch.equal(dec[name], run["decoded"][name])
+    dec, ref = decode(final), run["decoded"]
+    # Sticks are 2 * raw - 1, clamped (1-Lipschitz after the x2): within twice the raw tolerance.
+    for name in ("j_left", "j_right"):
+        assert (dec[name] - ref[name]).abs().max() <= 2 * TOL
+    # A button is raw > 0.5: exact wherever upstream's raw value is further than TOL from the
+    # threshold (another CPU's SIMD path may flip one that sits on it, and that is not a bug).
+    raw_ref = run["action_tensor"][..., : dec["buttons"].shape[-1]]
+    clear = (raw_ref - 0.5).abs() > TOL
+    assert clear.float().mean() > 0.9, "the reference should decide most buttons by a margin"
+    assert torch.equal(dec["buttons"][clear], ref["buttons"][clear])
 
 
 def test_padding_length_changes_the_output(fixture_ckpt, reference):
