@@ -14,14 +14,17 @@ def test_every_tab_result_is_listed_again_after_a_restart(restarted_server):
     after = client.predict(page_size=100, api_name="/history")
     before = restarted_server["before"]
     assert before["total"] == 5 and {i["demo"] for i in before["items"]} == set(TAB_INPUTS)
-    assert [i["id"] for i in after["items"]] == [i["id"] for i in before["items"]]  # same items, newest first
+    kept = {i["id"] for i in before["items"]}
+    # Same items, newest first (other tests of this session may add more later).
+    assert [i["id"] for i in after["items"] if i["id"] in kept] == [i["id"] for i in before["items"]]
     times = [i["created_ts"] for i in after["items"]]
     assert times == sorted(times, reverse=True)
     assert (restarted_server["outputs"] / ".history-index.json").is_file()
     assert after["space"]["used_bytes"] > 0 and after["space"]["limit_bytes"] >= 2 * 1024**3
     # Filters and free text.
     voice = client.predict(demo="voice_voxtral", api_name="/history")
-    assert [i["demo"] for i in voice["items"]] == ["voice_voxtral"] and voice["items"][0]["voice"] == "fr_female"
+    assert {i["demo"] for i in voice["items"]} == {"voice_voxtral"}
+    assert "fr_female" in {i["voice"] for i in voice["items"]}
     fox = client.predict(text="RED FOX", api_name="/history")
     assert [i["demo"] for i in fox["items"]] == ["video"] and fox["items"][0]["variant"] == "distilled"
     assert client.predict(model="helios-distilled", api_name="/history")["total"] == 1
@@ -30,7 +33,7 @@ def test_every_tab_result_is_listed_again_after_a_restart(restarted_server):
 @pytest.mark.parametrize("demo", sorted(TAB_INPUTS))
 def test_each_sidecar_records_every_input_of_its_tab(restarted_server, demo):
     client = Client(restarted_server["url"], verbose=False)
-    item = client.predict(demo=demo, api_name="/history")["items"][0]
+    item = next(i for i in restarted_server["before"]["items"] if i["demo"] == demo)  # the real run's result
     files, sidecar = client.predict(item_id=item["id"], api_name="/history_item")
     assert sidecar["schema"] == "release-hub.output" and sidecar["schema_version"] == 1
     assert sidecar["id"] == item["id"] and sidecar["demo"] == demo
