@@ -5,6 +5,7 @@ This is the only module of `shared/` that imports gradio; engines never do.
 from __future__ import annotations
 
 import functools
+import json
 import inspect
 import logging
 import os
@@ -255,10 +256,15 @@ def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Cal
     `release = lock_while_running(run, "Generating…"); release(run.click(...))`."""
     idle_label = button.value
     hidden = dict(queue=False, show_progress="hidden", api_visibility="private")
-    button.click(lambda: gr.update(interactive=False, value=busy_label), None, button, **hidden)
+    # Greyed out in the browser itself, at once: a server round trip could land after a run that
+    # failed fast, and leave the button disabled for good.
+    busy = json.dumps({"__type__": "update", "interactive": False, "value": busy_label})
+    button.click(None, None, button, js=f"() => ({busy})", **hidden)
 
     def release(event) -> None:
-        event.then(lambda: gr.update(interactive=True, value=idle_label), None, button, **hidden)
+        idle = lambda: gr.update(interactive=True, value=idle_label)  # noqa: E731
+        event.then(idle, None, button, **hidden)
+        event.failure(idle, None, button, **hidden)  # Gradio skips `then` after an error
 
     return release
 

@@ -71,6 +71,16 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     assert page.locator("#tts-player").get_by_text("Error").count() == 0
     save_screenshot(page, "voice_stopped_keeps_audio")
 
+    # An error is shown beside the last good result, which stays: no red badges over it.
+    page.locator("#tts-text textarea").fill("   ")
+    page.locator("#tts-run").click()
+    page.get_by_text("Text is empty").first.wait_for(timeout=60_000)
+    _wait_idle(page, "#tts-run", "Speak")
+    assert page.locator("#tts-download a").count() >= 1
+    for kept in ("#tts-player", "#tts-download"):
+        assert page.locator(kept).get_by_text("Error", exact=True).count() == 0, kept
+    save_screenshot(page, "voice_error_keeps_last_result")
+
 
 def test_cloning_example_runs_with_a_plain_summary(tiny_server, browser_page):
     page = browser_page

@@ -83,6 +83,7 @@ def test_browser_generates_then_stop_keeps_the_finished_chunks(browser_page, tin
     page = browser_page
     page.goto(tiny_server)
     page.get_by_role("tab", name="Long video").click()
+    page.locator("#video-info-accordion").get_by_text("Details").click()  # the info JSON sits folded away
     page.locator("#video-prompt textarea").fill("a red cat in the snow")
     page.locator("#video-run").click()
     page.locator("#video-output video").wait_for(state="attached", timeout=300_000)

@@ -162,5 +162,6 @@ def test_browser_upload_consent_and_audio(browser_page, section_server, referenc
     page.locator("#clone-consent input[type=checkbox]").check()
     page.locator("#clone-run").click()
     page.locator("#clone-download a").first.wait_for(timeout=120_000)
+    page.locator("#clone-info-accordion").get_by_text("Details").click()  # the info JSON sits folded away
     page.locator("#clone-info").get_by_text("voice_cache").wait_for()
     assert ".wav" in page.locator("#clone-download").inner_text()
