@@ -269,6 +269,14 @@ def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Cal
     return release
 
 
+def readiness_markdown(ctx: AppContext, keys: list[str]) -> Callable[[], str]:
+    """A gr.Markdown value read at each page load: for each model, are its weights here and does
+    the active profile's plan fit this machine (else which profile would)."""
+    from shared.readiness import readiness_line
+
+    return lambda: "  \n".join(readiness_line(k, ctx.settings, ctx.profile, ctx.hw) for k in keys)
+
+
 def stopped_line(seconds: float | None, kept: str) -> str:
     """The plain words a tab shows after Stop: 'Stopped after 4.2 s. Kept: ...'."""
     after = f" after {seconds:.1f} s" if seconds is not None else ""
@@ -277,6 +285,6 @@ def stopped_line(seconds: float | None, kept: str) -> str:
 
 __all__ = [
     "AppContext", "GPU_QUEUE", "GuardedBlocks", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
-    "lock_while_running", "stopped_line",
+    "lock_while_running", "readiness_markdown", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]

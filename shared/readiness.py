@@ -1,0 +1,60 @@
+"""Before a download: can this model run here? One plain-words line per model for its tab.
+
+Says whether the weights are already on disk and whether the active profile's plan fits this
+machine (VRAM and host RAM); when it does not, which profiles would. Gradio-free.
+"""
+from __future__ import annotations
+
+from shared import hub
+from shared.text import escape_markdown
+from shared.hardware import HardwareInfo
+from shared.profiles import PROFILES, PlacementPlan, plan_for
+
+
+def weights_on_disk(repo_id: str, allow_patterns) -> bool:
+    """True when the Hugging Face cache holds a snapshot of `repo_id` (no network: local files only)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        snapshot_download(repo_id, allow_patterns=list(allow_patterns) if allow_patterns else None,
+                          local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return False
+    return True
+
+
+def shortfall(plan: PlacementPlan, hw: HardwareInfo) -> str | None:
+    """What this machine lacks for `plan` (totals, not what is free right now), or None when it fits."""
+    missing = []
+    if plan.on_gpu and plan.vram_gb > (hw.vram_total_gb if hw.cuda else 0.0):
+        have = f"{hw.vram_total_gb:.1f} GB" if hw.cuda else "no CUDA GPU"
+        missing.append(f"{plan.vram_gb:g} GB of GPU memory (this machine: {have})")
+    if plan.host_ram_gb > hw.ram_total_gb:
+        missing.append(f"{plan.host_ram_gb:g} GB of host RAM (this machine: {hw.ram_total_gb:.1f} GB)")
+    return " and ".join(missing) or None
+
+
+def readiness_line(key: str, settings, profile: str, hw: HardwareInfo) -> str:
+    """'**Helios-Distilled**: weights not downloaded yet (`BestWishYsh/...`) · profile `cpu` needs ...'."""
+    spec = hub.spec_for(key)
+    source = hub.resolve_source(key, settings)
+    if source.kind == "tiny":
+        weights = "tiny random test weights (--tiny), written on first use"
+    elif source.kind == "local":
+        weights = f"local files from `{source.id}`"
+    elif weights_on_disk(source.id, spec.allow_patterns):
+        weights = f"weights in the cache (`{source.id}`)"
+    else:
+        weights = f"weights **not downloaded yet**: the first run downloads `{source.id}`"
+    plan = spec.plan(profile, hw)
+    lacking = shortfall(plan, hw)
+    if lacking is None:
+        fit = f"profile `{profile}` fits this machine"
+    else:
+        fitting = [p for p in PROFILES if p not in ("auto", "zerogpu", profile)
+                   and shortfall(plan_for(spec.plan, p, hw), hw) is None]
+        instead = (f"start with `--profile {fitting[0]}`" + (f" (also fits: {', '.join(fitting[1:])})" if fitting[1:] else "")
+                   if fitting else "no profile fits this machine")
+        fit = f"**profile `{profile}` does not fit this machine**: it needs {lacking}; {instead}"
+    return f"{escape_markdown(spec.title)}: {weights} · {fit}."

@@ -1,0 +1,35 @@
+"""The before-download line: weights on disk? does the active profile's plan fit this machine?"""
+from demos.registry import load_demos
+from shared.hardware import HardwareInfo
+from shared.readiness import readiness_line, shortfall
+from shared.settings import Settings
+
+SMALL_CPU_BOX = HardwareInfo(cuda=False, device_name="cpu", vram_total_gb=0.0, vram_free_gb=0.0,
+                             ram_total_gb=23.5, ram_available_gb=20.0, zerogpu=False)
+BIG_GPU_BOX = HardwareInfo(cuda=True, device_name="H100", vram_total_gb=80.0, vram_free_gb=79.0,
+                           ram_total_gb=256.0, ram_available_gb=240.0, zerogpu=False)
+
+
+def test_tiny_source_and_a_plan_that_fits(tmp_path):
+    load_demos()
+    settings = Settings.from_args(["--tiny", "--cache-dir", str(tmp_path)])
+    line = readiness_line("nitrogen", settings, "cpu", BIG_GPU_BOX)
+    assert "tiny random test weights" in line and "profile `cpu` fits this machine" in line
+
+
+def test_missing_weights_and_a_plan_too_big_for_the_machine_names_one_that_fits(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))  # an empty cache
+    load_demos()
+    settings = Settings.from_args(["--cache-dir", str(tmp_path)])
+    line = readiness_line("voxtral", settings, "16gb", SMALL_CPU_BOX)
+    assert "not downloaded yet" in line and "mistralai/Voxtral-4B-TTS-2603" in line, line
+    assert "does not fit this machine" in line and "GPU memory (this machine: no CUDA GPU)" in line, line
+    assert "--profile cpu" in line, line
+
+
+def test_shortfall_counts_host_ram_too():
+    from demos.voice.plans import plan
+
+    assert shortfall(plan("cpu", SMALL_CPU_BOX), SMALL_CPU_BOX) is None  # 17 GB of 23.5
+    tiny_ram = HardwareInfo(False, "cpu", 0.0, 0.0, 8.0, 6.0, False)
+    assert "17 GB of host RAM (this machine: 8.0 GB)" in shortfall(plan("cpu", tiny_ram), tiny_ram)
