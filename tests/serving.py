@@ -52,7 +52,9 @@ def start_server(tmp: Path, *extra_args: str, env_extra: dict | None = None, ent
     cmd = [sys.executable, *entry, "--tiny", "--port", str(port),
            "--cache-dir", str(tmp / "cache"), "--outputs-dir", str(tmp / "outputs"), *extra_args]
     log_file = open(log_path, "w")
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    # A process group of its own, so stop_server also ends what the server forked (spaces' GPU workers).
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, process, log_path, timeout)
@@ -63,8 +65,27 @@ def start_server(tmp: Path, *extra_args: str, env_extra: dict | None = None, ent
 
 
 def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server and everything in its process group (forked workers outlive a SIGTERMed parent)."""
+    import signal
+
+    try:
+        own_group = os.getpgid(process.pid) == process.pid
+    except ProcessLookupError:
+        own_group = False
+
+    def signal_group(sig) -> None:
+        if not own_group:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     process.terminate()
+    signal_group(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(timeout=20)
+    signal_group(signal.SIGKILL)  # whatever it forked and left behind
