@@ -204,6 +204,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep each plan's offload folders")
     parser.add_argument("--encoder-compare", action="store_true")
+    parser.add_argument("--encoder-modes", default="disk,reload,disk,reload")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--encoder-mode", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
@@ -231,7 +232,7 @@ def main() -> None:
                 handle.write(line + "\n")
 
     if args.encoder_compare:
-        for mode in ("disk", "reload", "disk", "reload"):  # interleaved; the first disk run builds the folder
+        for mode in args.encoder_modes.split(","):  # interleaved; a first disk run builds the folder if missing
             emit(run_child(["--encoder-mode", mode], args))
         return
     from demos.video import engine
