@@ -102,8 +102,12 @@ def test_agent_bad_inputs_get_clear_errors_and_the_server_keeps_serving(client, 
         assert expected in text, (name, text)
     text = _error_text(client, video=handle_file(str(d / "notes.txt")), stride=2, api_name="/agent_video")
     assert "not a video" in text
-    text = _error_text(client, video=handle_file(str(media["long_mp4"])), stride=1, api_name="/agent_video")
-    assert f"the limit is {CPU_CAPS['max_video_frames']}" in text
+    # Over the frame cap: sampled evenly with a larger stride, never refused or cut (#15).
+    _, _, actions_file = client.predict(video=handle_file(str(media["long_mp4"])), stride=1, api_name="/agent_video")
+    payload = json.loads(Path(actions_file).read_text())
+    cap, total = CPU_CAPS["max_video_frames"], CPU_CAPS["max_video_frames"] + 5
+    assert len(payload["chunks"]) <= cap and payload["info"]["stride_used"] == -(-total // cap)
+    assert payload["info"]["cap_note"]
     # Still serving.
     ok = client.predict(frame=handle_file(str(media["png"])), api_name="/agent_frame")
     assert ok["horizon"] == 18
