@@ -38,7 +38,7 @@ def wait(url: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + "/v1/models", timeout=5):
+            with urllib.request.urlopen(url + "/", timeout=5), urllib.request.urlopen(url + "/v1/models", timeout=5):
                 return
         except OSError:
             time.sleep(1)
@@ -98,6 +98,7 @@ def main() -> None:
             seconds, forward_bytes = speech(front_url, body)
             times["forward"].append(seconds)
             assert api_bytes == forward_bytes and len(api_bytes) == 2 * len(wave), "forwarded audio differs"
+            print({k: round(v[-1], 4) for k, v in times.items()}, file=sys.stderr, flush=True)
         med = {k: statistics.median(v) for k, v in times.items()}
         print(json.dumps({
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_average": os.getloadavg(),

@@ -18,6 +18,7 @@ import io
 import math
 import threading
 import time
+from contextlib import ExitStack
 from typing import Iterator
 
 import httpx
@@ -203,7 +204,17 @@ class RemotePocket:
                     "stream_format": "audio", "seed": int(seed)}
             samples_done = 0
             progress(0.0, "Waiting for the remote server")
-            with self.pool.open("POST", "/v1/audio/speech", only=backend, json=body) as (_, response):
+            with ExitStack() as stack:
+                try:
+                    _, response = stack.enter_context(self.pool.open("POST", "/v1/audio/speech", only=backend, json=body))
+                except RemoteEngineError as exc:
+                    if exc.status != 404:
+                        raise
+                    # The remote forgot the voice (restarted, or 24 h passed): upload it again, once.
+                    with self._ids_lock:
+                        self._voice_ids.pop((backend.url, key), None)
+                    body["voice"] = {"id": self._upload(backend, reference_wave, key)}
+                    _, response = stack.enter_context(self.pool.open("POST", "/v1/audio/speech", only=backend, json=body))
                 self.device = f"remote {backend.url}"
                 try:
                     for samples in _pcm_chunks(response):

@@ -1,5 +1,6 @@
-"""Servers for the /v1 tests: A and B are `release-hub --tiny` with an API key (the remotes),
-F forwards Voxtral to A and B and Pocket TTS to a port where nothing listens."""
+"""Servers for the /v1 tests: A and B are `release-hub --tiny` with an API key (the remotes; B's
+Pocket TTS files are missing), F forwards Voxtral to A and B, and Pocket TTS to a port where nothing
+listens and to A."""
 from __future__ import annotations
 
 import subprocess
@@ -30,14 +31,14 @@ def openai_servers(tmp_path_factory):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     # Start all three at once (start-up dominates on a busy box); F's health checks find A and B when up.
     a = _spawn(tmp, "a", env_extra={"RELEASE_HUB_API_KEY": KEY})
-    b = _spawn(tmp, "b", env_extra={"RELEASE_HUB_API_KEY": KEY})
-    f = _spawn(tmp, "f", "--remote", f"voxtral={a[1]},{b[1]}", "--remote", f"pocket={dead}",
+    b = _spawn(tmp, "b", "--source", f"pocket={tmp / 'no-such-dir'}", env_extra={"RELEASE_HUB_API_KEY": KEY})
+    f = _spawn(tmp, "f", "--remote", f"voxtral={a[1]},{b[1]}", "--remote", f"pocket={dead},{a[1]}",
                env_extra={"RELEASE_HUB_REMOTE_API_KEY": KEY})
     servers = {"a": a, "b": b, "f": f}
     try:
         for process, url, log_path in servers.values():
             wait_for_http(url + "/", process, log_path, SERVER_START_TIMEOUT_S * 2)
-        yield {name: {"process": p, "url": u, "log": lg} for name, (p, u, lg) in servers.items()}
+        yield {**{name: {"process": p, "url": u, "log": lg} for name, (p, u, lg) in servers.items()}, "dead": dead}
     finally:
         for process, _, _ in servers.values():
             if process.poll() is None:

@@ -96,12 +96,12 @@ def test_error_classes(a, openai_servers):
     assert too_long.value.status_code == 413
     with pytest.raises(openai.AuthenticationError, match="not valid"):
         make_client(openai_servers["a"]["url"], key="wrong").audio.speech.create(**SPEAK)
-    # 503: F serves pocket-tts from a remote where nothing listens.
-    f = make_client(openai_servers["f"]["url"], key=None)
-    voice = f.audio.voices.create(audio_sample=("ref.wav", _reference_wav(), "audio/wav"), consent="true", name="me")
-    with pytest.raises(openai.InternalServerError, match="No remote pocket server could take") as down:
-        f.audio.speech.create(model="pocket-tts", input="Hi.", voice={"id": voice.id})
-    assert down.value.status_code == 503
+    # 503: B's Pocket TTS files are missing.
+    b = make_client(openai_servers["b"]["url"])
+    voice = b.audio.voices.create(audio_sample=("ref.wav", _reference_wav(), "audio/wav"), consent="true", name="me")
+    with pytest.raises(openai.InternalServerError, match="The model is not available") as missing:
+        b.audio.speech.create(model="pocket-tts", input="Hi.", voice={"id": voice.id})
+    assert missing.value.status_code == 503 and missing.value.body["code"] == "model_not_available"
     # 429 is the Gradio queue refusing a job: tests/openai/test_queue_jobs.py.
 
 

@@ -4,6 +4,7 @@ Same audio bytes as asking the remote directly; round-robin reaches both remotes
 mid-stream gives a clear error in the tab and the next request goes to the one still up."""
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -49,6 +50,22 @@ def test_voice_tab_through_the_remotes_round_robin(openai_servers, front):
     np.testing.assert_array_equal(sf.read(path, dtype="int16")[0], np.frombuffer(direct, "<i2"))
     status = front.predict(api_name="/status")
     assert "voxtral" not in {m["key"] for m in status["resident_models"]}  # nothing loaded locally
+
+
+def test_cloning_through_a_remote_with_failover(openai_servers, front):
+    """F's pocket remotes: a dead port and A. The upload goes to whichever answers; speech follows it."""
+    from test_speech_api import _reference_wav
+
+    f = make_client(openai_servers["f"]["url"], key=None)
+    voice = f.audio.voices.create(audio_sample=("ref.wav", _reference_wav(), "audio/wav"), consent="true", name="me")
+    for _ in range(2):  # round-robin starts once at the dead one: it is skipped
+        data = f.audio.speech.create(model="pocket-tts", input="Hi.", voice={"id": voice.id}, response_format="wav",
+                                     extra_body={"seed": 3}).content
+        wave, rate = sf.read(io.BytesIO(data))
+        assert rate == 24_000 and len(wave) > 0
+    pocket = {b["url"]: b for b in front.predict(api_name="/status")["remote_backends"]["pocket"]}
+    assert pocket[openai_servers["dead"]]["healthy"] is False
+    assert pocket[openai_servers["a"]["url"]]["healthy"] is True
 
 
 def test_remote_killed_mid_stream_then_failover(openai_servers, front):
