@@ -66,7 +66,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from gradio_client import Client, handle_file
 
-    from conftest import start_server, stop_server
+    from serving import start_server, stop_server
     from demos.agent.checkpoint import write_tiny
     from demos.agent.engine import load
     from demos.agent.plans import plan
