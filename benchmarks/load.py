@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import start_server, stop_server
+    from serving import start_server, stop_server
 
     with tempfile.TemporaryDirectory() as tmp:
         process = None

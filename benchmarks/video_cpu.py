@@ -26,7 +26,8 @@ def main() -> None:
     import torch
     from gradio_client import Client
 
-    from tests.conftest import start_server, stop_server
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from serving import start_server, stop_server
 
     torch.set_num_threads(2)
     tmp = Path(tempfile.mkdtemp(prefix="video-bench-"))
