@@ -17,11 +17,13 @@ def _spawn(tmp, name: str, *extra: str, env_extra: dict | None = None):
     import os
 
     port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env_extra or {}))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+               RELEASE_HUB_CHECK_PICKLE="1", **(env_extra or {}))  # GPU-task values pickled as spaces would
     log_path = tmp / f"{name}.log"
     cmd = [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port), "--cache-dir", str(tmp / "cache"),
            "--outputs-dir", str(tmp / f"outputs-{name}"), *extra]
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)  # stop_server ends its process group
     return process, f"http://127.0.0.1:{port}", log_path
 
 
