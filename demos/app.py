@@ -13,7 +13,7 @@ from shared.media import MAX_UPLOAD_BYTES
 from shared.profiles import resolve_profile
 from shared.settings import Settings, read_auth_file
 from shared.params import Choice
-from shared.ui import AppContext, GuardedBlocks, gradio_errors, set_active_profile
+from shared.ui import AppContext, GuardedBlocks, gradio_errors, set_active_profile, refresh_on_load
 
 log = logging.getLogger("release_hub")
 
@@ -185,13 +185,13 @@ def _build_system_tab(ctx: AppContext) -> gr.Timer:
 
     # Every figure is read when the page loads and again on each tick while the tab is shown.
     timer = gr.Timer(SYSTEM_REFRESH_S, active=False)
-    gr.Markdown(lambda: system_summary(ctx), every=timer, elem_id="system-summary", label="System summary",
-                show_label=False)
+    refresh_on_load(gr.Markdown(elem_id="system-summary", label="System summary", show_label=False),
+                    lambda: system_summary(ctx), timer)
     if ctx.profile == "zerogpu":
         gr.Markdown(zerogpu_line(ctx), elem_id="system-zerogpu")
-    plans = gr.Dataframe(value=lambda: plan_rows(ctx), headers=PLAN_COLUMNS, label="Placement plan per model",
+    plans = gr.Dataframe(value=plan_rows(ctx), headers=PLAN_COLUMNS, label="Placement plan per model",
                          interactive=False, wrap=True, max_height=600, elem_id="system-plans")
-    resident = gr.Markdown(lambda: resident_line(ctx), elem_id="system-resident", label="Resident models",
+    resident = gr.Markdown(resident_line(ctx), elem_id="system-resident", label="Resident models",
                            show_label=False)
     unloaded = gr.Markdown("", elem_id="system-unload-note")
     with gr.Row():
@@ -200,7 +200,7 @@ def _build_system_tab(ctx: AppContext) -> gr.Timer:
         model = gr.Dropdown(choices=[("All models", "")] + [(k, k) for k in keys], value="", label="Model", scale=2)
         unload_button = gr.Button("Unload", variant="stop", elem_id="system-unload")
     with gr.Accordion("Full status (as /status returns it)", open=False):
-        report = gr.JSON(value=lambda: status_report(ctx), every=timer, label="Status", elem_id="system-status")
+        report = refresh_on_load(gr.JSON(label="Status", elem_id="system-status"), lambda: status_report(ctx), timer)
     refresh.click(status, None, report, api_name="status", queue=False)
     unload_button.click(unload, model, report, api_name="unload", preprocess=False, concurrency_id="gpu",
                         concurrency_limit=1)

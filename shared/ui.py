@@ -269,6 +269,18 @@ def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Cal
     return release
 
 
+def refresh_on_load(component, fn: Callable[[], Any], timer: "gr.Timer | None" = None):
+    """Fill `component` from `fn()` at every page load (and timer tick) through private events.
+    (A callable `value=` would do the same but publish an unnamed `/lambda_N` API endpoint.)"""
+    from gradio.context import Context
+
+    hidden = dict(api_visibility="private", queue=False, show_progress="hidden")
+    Context.root_block.load(fn, None, component, **hidden)
+    if timer is not None:
+        timer.tick(fn, None, component, **hidden)
+    return component
+
+
 def readiness_markdown(ctx: AppContext, keys: list[str]) -> Callable[[], str]:
     """A gr.Markdown value read at each page load: for each model, are its weights here and does
     the active profile's plan fit this machine (else which profile would)."""
@@ -285,6 +297,6 @@ def stopped_line(seconds: float | None, kept: str) -> str:
 
 __all__ = [
     "AppContext", "GPU_QUEUE", "GuardedBlocks", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
-    "lock_while_running", "readiness_markdown", "stopped_line",
+    "lock_while_running", "readiness_markdown", "refresh_on_load", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]

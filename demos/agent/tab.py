@@ -18,7 +18,7 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.media import VideoWriter, load_image, probe_video, read_video_frames
 from shared.outputs import companion_path, new_output_path, save_inputs, write_sidecar
-from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running, readiness_markdown,
+from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load,
                        resolve_seed, stopped_line)
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
@@ -245,7 +245,7 @@ def build_tab(ctx: AppContext) -> None:
     # ------------------------------------------------------------------ UI
     gr.Markdown(INTRO)
     gr.Markdown(hub.licence_notice(MODEL_KEY) + "  \n" + LICENCE_NOTE, elem_id="agent-licence")
-    gr.Markdown(readiness_markdown(ctx, [MODEL_KEY]), elem_id="agent-readiness")
+    refresh_on_load(gr.Markdown(elem_id="agent-readiness"), readiness_markdown(ctx, [MODEL_KEY]))
     with gr.Tabs() as agent_tabs:
         with gr.Tab("Frame", id="agent-frame-tab", elem_id="agent-frame-tab"):
             frame_opts = gr.State({"seed": API_SEED})

@@ -18,7 +18,7 @@ from demos.assets import asset
 from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import new_output_path, save_inputs, write_sidecar
-from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running, readiness_markdown,
+from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load,
                        resolve_seed, stopped_line)
 from shared.params import Choice
 from shared.uploads import uploaded_file
@@ -313,7 +313,7 @@ def build_tab(ctx: AppContext) -> None:
     gr.Markdown("  \n".join(hub.licence_notice(v.key) for v in VARIANTS.values()), elem_id="video-licence")
     gr.Markdown(f"Profile **{plan.profile}**: {plan.notes} Host RAM needed: about {plan.host_ram_gb:g} GB.",
                 elem_id="video-plan")
-    gr.Markdown(readiness_markdown(ctx, [v.key for v in VARIANTS.values()]), elem_id="video-readiness")
+    refresh_on_load(gr.Markdown(elem_id="video-readiness"), readiness_markdown(ctx, [v.key for v in VARIANTS.values()]))
     # Only the resolution to start with: API callers (who never touch the
     # Advanced controls) get each variant's own recommended settings.
     options_state = gr.State({"resolution": default_resolution})

@@ -20,7 +20,7 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
 from shared.tasks import CancelToken, no_progress
-from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, resolve_seed,
+from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
                        stopped_line)
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
@@ -284,7 +284,7 @@ def build_tab(ctx: AppContext) -> None:
         elem_id="tts-intro",
     )
     gr.Markdown(f"{hub.licence_notice(KEY)} {LICENCE_NOTE}", elem_id="tts-licence")
-    gr.Markdown(readiness_markdown(ctx, [KEY]), elem_id="tts-readiness")
+    refresh_on_load(gr.Markdown(elem_id="tts-readiness"), readiness_markdown(ctx, [KEY]))
     with gr.Row():
         with gr.Column():
             text = gr.Textbox(

@@ -24,7 +24,7 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output, save_inputs
 from shared.tasks import CancelToken, Cancelled, no_progress
-from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, resolve_seed,
+from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
                        stopped_line)
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
@@ -216,7 +216,7 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
     # ------------------------------------------------------------------ UI
     gr.Markdown(NOTICE, elem_id="clone-notice")
     gr.Markdown(f"{hub.licence_notice(KEY)} {ATTRIBUTION}", elem_id="clone-licence")
-    gr.Markdown(readiness_markdown(ctx, [KEY]), elem_id="clone-readiness")
+    refresh_on_load(gr.Markdown(elem_id="clone-readiness"), readiness_markdown(ctx, [KEY]))
     with gr.Row():
         with gr.Column():
             reference_audio = gr.Audio(
