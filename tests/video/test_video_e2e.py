@@ -40,7 +40,7 @@ def test_streaming_t2v_yields_partials_before_the_final_video(client, tiny_serve
     assert info["seed"] == 5 and info["model"] == "helios-distilled" and info["profile"] == "cpu"
     assert info["resolution"] == "192x320" and probe_video(final_path).frames == 65
     sidecars = list((tiny_server_dirs["outputs"] / "video").glob("*.json"))
-    assert any(json.loads(p.read_text())["seed"] == 5 for p in sidecars)
+    assert any(json.loads(p.read_text())["info"]["seed"] == 5 for p in sidecars)  # sidecar schema v1
     assert not list((tiny_server_dirs["outputs"] / "video").glob("*.partials"))
 
 
