@@ -203,22 +203,9 @@ def drive(events: Iterable[Any], cancel: CancelToken | None = None) -> Iterator[
                 _GPU_TURN.release()
 
 
-def run_to_result(events: Iterable[Any], progress: Progress | None = None,
-                  cancel: CancelToken | None = None) -> Any:
-    """Drive a task to its `TaskResult` value, forwarding its progress (None if it was stopped)."""
-    result = None
-    for event in drive(events, cancel):
-        if isinstance(event, ProgressEvent):
-            if progress is not None:
-                progress(event.fraction, event.description)
-        elif isinstance(event, TaskResult):
-            result = event.value
-    return result
-
-
 __all__ = [
     "MAX_DURATION_S", "ProgressEvent", "TaskResult", "XLARGE_THRESHOLD_BYTES", "check_picklable",
-    "clamp_duration", "drive", "engine_events", "gpu_task", "progress_emitter", "run_to_result",
+    "clamp_duration", "drive", "engine_events", "gpu_task", "progress_emitter",
 ]
 
 
@@ -248,7 +235,7 @@ def tensor_bytes(obj: Any) -> dict[str, int]:
             if not isinstance(children, dict):
                 children = vars(value) if hasattr(value, "__dict__") else {}
             for child in children.values():
-                if isinstance(child, (torch.nn.Module, object)) and not isinstance(child, (str, bytes, int, float)):
+                if not isinstance(child, (str, bytes, int, float)):
                     visit(child, depth - 1)
 
     visit(obj, 2)
