@@ -8,6 +8,7 @@ checkpoint in the real layout once, into the cache directory.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -21,8 +22,18 @@ from shared.profiles import PlanFn
 from shared.tasks import Progress, no_progress
 from shared.text import escape_markdown
 
+log = logging.getLogger(__name__)
+
 TINY = "tiny"
 _COMPLETE_MARKER = ".release-hub-complete"
+
+
+@dataclass(frozen=True)
+class CompanionRepo:
+    """Another Hub repo a model needs besides its own (e.g. the codec its processor config names)."""
+
+    repo_id: str
+    allow_patterns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,16 @@ class ModelSpec:
     plan: PlanFn
     allow_patterns: tuple[str, ...] | None = None  # files to download; None = all
     notes: str = ""
+    # What a first run downloads, companions included: parameter count x stored dtype, from the
+    # model's config (stated to users as "about"). Static on purpose: the tab states it on every
+    # page load, which must not wait on the network, and it must work offline.
+    download_gb: float | None = None
+    companions: tuple[CompanionRepo, ...] = ()
+
+    def hub_repos(self, source_id: str | None = None) -> list[tuple[str, tuple[str, ...] | None]]:
+        """Every (repo, patterns) a Hub source of this model downloads: its own first, then companions."""
+        own = (source_id or self.default_source, self.allow_patterns)
+        return [own, *((c.repo_id, c.allow_patterns) for c in self.companions)]
 
 
 @dataclass(frozen=True)
@@ -171,17 +192,35 @@ def download(
             tqdm_class=_progress_tqdm(progress or no_progress, repo_id),
         )
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        files = ", ".join(patterns) if patterns else "all files"
-        how = f"hf download {repo_id}" + (" " + " ".join(f"--include '{p}'" for p in patterns) if patterns else "")
-        raise ModelFilesMissing(
-            f"The files of '{key}' ({repo_id}: {files}) are not in the Hugging Face cache ({constants.HF_HUB_CACHE})"
-            + (" and HF_HUB_OFFLINE=1 forbids downloading them." if offline else " and could not be downloaded.")
-            + f" Fetch them on a machine with internet access with `{how}`, or set "
-            f"RELEASE_HUB_SOURCE_{key.upper().replace('-', '_')} to a local directory with the same layout, "
-            f"or start with --tiny to try the app with tiny random weights. ({type(exc).__name__})"
-        ) from exc
+        log.warning("Download of %s failed: %s: %s", repo_id, type(exc).__name__, exc)
+        raise ModelFilesMissing(missing_files_message(key, repo_id, patterns, constants.HF_HUB_CACHE)) from exc
     return Path(path)
+
+
+def download_command(repo_id: str, patterns) -> str:
+    """The `hf download` command that fetches exactly what the app would."""
+    return f"hf download {repo_id}" + "".join(f" --include '{p}'" for p in (patterns or ()))
+
+
+def missing_files_message(key: str, repo_id: str, patterns, cache_dir: str) -> str:
+    """Why `key` cannot load and how to fix it, listing every repo the model needs (companions too)."""
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    files = ", ".join(patterns) if patterns else "all files"
+    repos = [(repo_id, patterns)]
+    spec = _SPECS.get(key)
+    if spec is not None:
+        own = spec.hub_repos()
+        # The failing repo first, then whatever else this model downloads.
+        repos += [(r, p) for r, p in own if r != repo_id]
+    commands = " && ".join(f"`{download_command(r, p)}`" for r, p in repos)
+    size = f" (about {spec.download_gb:g} GB in all)" if spec is not None and spec.download_gb else ""
+    return (
+        f"The files of '{key}' ({repo_id}: {files}) are not in the Hugging Face cache ({cache_dir})"
+        + (" and HF_HUB_OFFLINE=1 forbids downloading them." if offline else " and could not be downloaded.")
+        + f" Fetch {'them' if len(repos) == 1 else 'every repo it needs'}{size} on a machine with internet "
+        f"access with {commands}, or set RELEASE_HUB_SOURCE_{key.upper().replace('-', '_')} to a local "
+        f"directory with the same layout, or start with --tiny to try the app with tiny random weights."
+    )
 
 
 def licence_notice(key: str) -> str:

@@ -36,17 +36,22 @@ def shortfall(plan: PlacementPlan, hw: HardwareInfo) -> str | None:
 
 
 def readiness_line(key: str, settings, profile: str, hw: HardwareInfo) -> str:
-    """'**Helios-Distilled**: weights not downloaded yet (`BestWishYsh/...`) · profile `cpu` needs ...'."""
+    """'Helios-Distilled: weights **not downloaded yet**: the first run downloads about 40.5 GB from `...` · ...'."""
     spec = hub.spec_for(key)
     source = hub.resolve_source(key, settings)
     if source.kind == "tiny":
         weights = "tiny random test weights (--tiny), written on first use"
     elif source.kind == "local":
         weights = f"local files from `{source.id}`"
-    elif weights_on_disk(source.id, spec.allow_patterns):
-        weights = f"weights in the cache (`{source.id}`)"
     else:
-        weights = f"weights **not downloaded yet**: the first run downloads `{source.id}`"
+        repos = spec.hub_repos(source.id)
+        missing = [repo for repo, patterns in repos if not weights_on_disk(repo, patterns)]
+        if not missing:
+            weights = f"weights in the cache (`{source.id}`" + "".join(f", `{r}`" for r, _ in repos[1:]) + ")"
+        else:
+            size = f"about {spec.download_gb:g} GB from " if spec.download_gb and len(missing) == len(repos) else ""
+            weights = (f"weights **not downloaded yet**: the first run downloads {size}"
+                       + ", ".join(f"`{r}`" for r in missing))
     plan = spec.plan(profile, hw)
     lacking = shortfall(plan, hw)
     if lacking is None:

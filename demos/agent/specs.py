@@ -21,5 +21,6 @@ SPECS = [
         write_tiny=write_tiny,
         plan=plan,
         notes="ng.pt: {model, ckpt_config, step, epoch}; SigLIP tower built from config, weights from ng.pt.",
+        download_gb=2.0,  # 493.6 M parameters; fp32 (the config's model_dtype default), so an upper bound
     )
 ]

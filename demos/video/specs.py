@@ -23,6 +23,8 @@ SPECS = [
         write_tiny=functools.partial(checkpoint.write_tiny, v.name),
         plan=multi_gpu(functools.partial(plans.plan, v.key)), allow_patterns=ALLOW_PATTERNS,
         notes="14B Wan-based autoregressive video model by PKU-YuanGroup; diffusers format.",
+        # bf16 transformer + UMT5-XXL encoder + fp32 VAE, from the configs (plans.py).
+        download_gb=round(plans.TRANSFORMER_BF16_GB + plans.TEXT_ENCODER_GB + plans.VAE_GB, 1),
     )
     for v in VARIANTS.values()
 ]

@@ -23,6 +23,7 @@ VOXTRAL = ModelSpec(
     plan=plans.plan,
     allow_patterns=ALLOW_PATTERNS,
     notes="Mistral's 4B text-to-speech model with 20 preset voices in 9 languages; non-commercial licence.",
+    download_gb=8.0,  # 4,002,353,392 parameters in bf16 (consolidated.safetensors); the voices are small
 )
 
 

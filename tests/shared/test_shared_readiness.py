@@ -33,3 +33,38 @@ def test_shortfall_counts_host_ram_too():
     assert shortfall(plan("cpu", SMALL_CPU_BOX), SMALL_CPU_BOX) is None  # 17 GB of 23.5
     tiny_ram = HardwareInfo(False, "cpu", 0.0, 0.0, 8.0, 6.0, False)
     assert "17 GB of host RAM (this machine: 8.0 GB)" in shortfall(plan("cpu", tiny_ram), tiny_ram)
+
+
+def test_missing_weights_line_states_the_download_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    load_demos()
+    settings = Settings.from_args(["--cache-dir", str(tmp_path)])
+    line = readiness_line("helios-distilled", settings, "cpu", BIG_GPU_BOX)
+    assert "the first run downloads about 40.5 GB from `BestWishYsh/Helios-Distilled`" in line, line
+
+
+def test_cloning_line_names_the_codec_repo_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    load_demos()
+    settings = Settings.from_args(["--cache-dir", str(tmp_path)])
+    line = readiness_line("pocket", settings, "cpu", BIG_GPU_BOX)
+    assert "about 0.5 GB from `eustlb/pocket-tts`, `eustlb/pocket-tts-audio-tokenizer`" in line, line
+
+
+def test_a_model_in_the_cache_but_not_its_codec_lists_only_the_codec(tmp_path, monkeypatch):
+    """A real Hugging Face cache layout (refs + snapshot) holding the model repo but not the codec."""
+    cache = tmp_path / "hub"
+    repo_dir = cache / "models--eustlb--pocket-tts"
+    commit = "0" * 40
+    (repo_dir / "refs").mkdir(parents=True)
+    (repo_dir / "refs" / "main").write_text(commit)
+    (repo_dir / "snapshots" / commit).mkdir(parents=True)
+    (repo_dir / "snapshots" / commit / "config.json").write_text("{}")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    load_demos()
+    settings = Settings.from_args(["--cache-dir", str(tmp_path)])
+    line = readiness_line("pocket", settings, "cpu", BIG_GPU_BOX)
+    assert "downloads `eustlb/pocket-tts-audio-tokenizer`" in line and "`eustlb/pocket-tts`," not in line, line

@@ -250,3 +250,24 @@ def test_voice_prefix_cache_matches_the_full_prompt(cloner):
     np.testing.assert_allclose(cached, full, atol=1e-4)
     voice, hit = cloner.encode_voice(reference)
     assert hit and voice.prefix_cache is not None
+
+
+def test_codec_missing_message_lists_every_repo_with_its_command(tiny_dir, tmp_path, monkeypatch):
+    from demos.registry import load_demos
+
+    load_demos()  # registers the pocket spec, whose repos the message lists
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    moved = tmp_path / "hubref"
+    shutil.copytree(tiny_dir, moved)
+    config = json.loads((moved / "processor_config.json").read_text())
+    config["audio_tokenizer"]["audio_tokenizer_name_or_path"] = "eustlb/pocket-tts-audio-tokenizer"
+    (moved / "processor_config.json").write_text(json.dumps(config))
+    shutil.rmtree(moved / CODEC_SUBDIR)
+    with pytest.raises(ModelFilesMissing) as info:
+        engine.resolve_codec_dir(moved)
+    message = str(info.value)
+    assert "`hf download eustlb/pocket-tts-audio-tokenizer --include '*.json' --include '*.safetensors'`" in message
+    assert "`hf download eustlb/pocket-tts --include '*.json'" in message  # the model's own repo too
+    assert "about 0.5 GB" in message
+    assert "Error" not in message and "(LocalEntryNotFound" not in message  # no exception class names

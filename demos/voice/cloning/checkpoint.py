@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from shared.hub import CompanionRepo
+
 # The placeholder tokens the processor reads from the tokenizer (as attributes)
 # and the model reads from its config (as ids). The names of the attributes are
 # fixed by `PocketTTSProcessor`; the strings are ours (tiny checkpoint only).
@@ -30,6 +32,8 @@ _BASE_SPECIALS = ("<unk>", "<s>", "</s>", "<pad>")  # pad id 3, as PocketTTSConf
 
 CODEC_SUBDIR = "audio_tokenizer"
 PROCESSOR_CONFIG = "processor_config.json"
+# The codec (audio tokenizer) repo the real processor config names; downloaded beside the model.
+CODEC_REPO = CompanionRepo("eustlb/pocket-tts-audio-tokenizer", ("*.json", "*.safetensors"))
 
 # Renders `[voice bos][voice] text [audio bos]`, the layout PocketTTSProcessor
 # expects: each audio item becomes one voice placeholder (the processor expands

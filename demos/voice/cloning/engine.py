@@ -32,7 +32,7 @@ from shared.offload import torch_dtype
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
 
-from demos.voice.cloning.checkpoint import PROCESSOR_CONFIG
+from demos.voice.cloning.checkpoint import CODEC_REPO, PROCESSOR_CONFIG
 from demos.voice.cloning.limits import MAX_TEXT_CHARS, TEXT
 from demos.voice.cloning.reference import SAMPLE_RATE, content_hash
 
@@ -329,7 +329,7 @@ def resolve_codec_dir(model_dir: Path) -> Path:
     if Path(ref).is_absolute() and Path(ref).is_dir():
         return Path(ref)
     # A Hub id: the shared download (cache, resume, the same clear error offline).
-    return hub.download(ref, key="pocket", allow_patterns=("*.json", "*.safetensors"))
+    return hub.download(ref, key="pocket", allow_patterns=CODEC_REPO.allow_patterns)
 
 
 def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from shared.hub import ModelSpec
 
 from demos.voice.cloning import checkpoint, plans
+from demos.voice.cloning.checkpoint import CODEC_REPO
 
 # The transformers-format checkpoint transformers' own documentation names
 # (PocketTTSConfig / PocketTTSForConditionalGeneration docstrings). Its
@@ -28,5 +29,8 @@ SPECS = [
         plan=plans.plan,
         allow_patterns=("*.json", "*.safetensors", "*.jinja", "*.model"),
         notes="Zero-shot voice cloning from 2-30 s of reference audio; the codec repo is named in processor_config.json.",
+        # ~100 M parameters in fp32 plus the 20.1 M-parameter fp32 codec: an estimate, about 0.5 GB.
+        download_gb=0.5,
+        companions=(CODEC_REPO,),
     )
 ]
