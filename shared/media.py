@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -280,22 +280,29 @@ def read_video_frames(
     stride: int = 1,
     max_side: int | None = None,
     max_pixels: int = 4096 * 2160,
-) -> tuple[list[np.ndarray], VideoInfo]:
+    full_view: Callable[[np.ndarray], Any] | None = None,
+) -> tuple[list[np.ndarray], VideoInfo] | tuple[list[np.ndarray], VideoInfo, list]:
     """Every `stride`-th frame (RGB uint8, longest side <= `max_side`), at most `max_frames` of them.
 
     Returns the frames and the clip's `VideoInfo`. A file with more frames
     than the cap is refused rather than silently cut, so users know why.
+    With `full_view`, also returns `full_view(frame)` of each frame taken at
+    full resolution, before any shrinking: a model's own preprocessing sees
+    the decoded pixels, as upstream's would, not a shrunk copy resized twice.
     """
     info = probe_video(path, max_pixels=max_pixels)
     frames: list[np.ndarray] = []
-    for frame in iter_video_frames(path, stride=stride, max_side=max_side, max_pixels=max_pixels):
+    views: list = []
+    for frame in iter_video_frames(path, stride=stride, max_pixels=max_pixels):
         if len(frames) >= max_frames:
             raise UserInputError(
                 f"The video has more than {max_frames} frames at stride {stride}; the limit is {max_frames}. "
                 "Use a larger stride or a shorter clip."
             )
-        frames.append(frame)
-    return frames, info
+        if full_view is not None:
+            views.append(full_view(frame))
+        frames.append(_shrink(frame, max_side))
+    return (frames, info, views) if full_view is not None else (frames, info)
 
 
 class VideoWriter:

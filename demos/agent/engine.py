@@ -59,12 +59,21 @@ def frame_to_rgb(frame: Image.Image | np.ndarray) -> np.ndarray:
     raise ValueError(f"frame arrays must be HxW, HxWx3 or HxWx4, got shape {arr.shape}")
 
 
-def to_pixels(frame: Image.Image | np.ndarray, size: int) -> torch.Tensor:
-    """One frame -> [3, size, size] float32 in [-1, 1], exactly as upstream feeds the model."""
+def resize_frame(frame: Image.Image | np.ndarray, size: int) -> np.ndarray:
+    """One frame -> size x size x 3 uint8: upstream's resize, and the only one a frame gets.
+
+    A frame already at size x size passes unchanged (cv2 at scale 1 copies), so callers
+    may resize a full-resolution frame early (e.g. while decoding a clip) and hand it on.
+    """
     rgb = np.ascontiguousarray(frame_to_rgb(frame))
     # play.py: the whole frame to size x size, cv2.INTER_AREA whatever the scale
     # (resizing is per channel, so its RGB->BGR->RGB round trip changes nothing).
-    resized = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def to_pixels(frame: Image.Image | np.ndarray, size: int) -> torch.Tensor:
+    """One frame -> [3, size, size] float32 in [-1, 1], exactly as upstream feeds the model."""
+    resized = resize_frame(frame, size)
     # SigLIP processor: rescale in float64, cast to float32, then (x - 0.5) / 0.5 in float32.
     scaled = (resized.astype(np.float64) * (1.0 / 255.0)).astype(np.float32)
     half = np.float32(0.5)

@@ -189,13 +189,18 @@ def build_tab(ctx: AppContext) -> None:
             # A cap samples evenly over the whole clip (a larger stride): it never refuses or cuts the end.
             total = probe_video(video_path).frames
             asked_stride, stride = stride, capped_stride(total, stride, cap)
-            frames, info = read_video_frames(video_path, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE)
+            # The model gets each frame resized once from full resolution (upstream's cv2 resize);
+            # the overlay gets a shrunk copy. Model-size frames are also what crosses to a GPU worker.
+            size = _engine(ctx, report).image_size
+            frames, info, model_frames = read_video_frames(
+                video_path, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE,
+                full_view=lambda f: agent_engine.resize_frame(f, size))
         cap_note = (f"One every {asked_stride} of the {total} frames would be {-(-total // asked_stride)} samples, "
                     f"over the frame cap of {cap}: one every {stride} frames was used instead, evenly over the "
                     "whole clip." if stride != asked_stride else None)
         fps = info.fps
         with ctx.cancel_scope(request) as cancel, timer("inference"):
-            chunks, summary = run_agent(frames, seed, cancel=cancel,
+            chunks, summary = run_agent(model_frames, seed, cancel=cancel,
                                         progress=lambda f, d="": report(0.05 + 0.8 * f, d))
         done = len(chunks)
         if done == 0:

@@ -156,3 +156,34 @@ def test_example_play_loop_client_prints_the_actions(tiny_server, media):
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("-- 18 actions at 60 Hz")
     assert len(lines) == 19 and lines[1].split()[0] == "0" and "L(" in lines[1]
+
+
+def test_agent_video_resizes_each_frame_once_from_full_resolution(client, tmp_path):
+    """A 1280x720 clip: /agent_video's actions for a frame equal /agent_frame's for that decoded frame
+    as a lossless PNG, so the model saw upstream's single cv2 resize of the full frame, not a copy
+    first shrunk for the overlay (640 px) and resized again."""
+    rng = np.random.default_rng(3)
+    path = tmp_path / "hd.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.options = {"crf": "10"}
+        for _ in range(3):
+            img = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with av.open(str(path)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    png = tmp_path / "first.png"
+    Image.fromarray(first).save(png)
+
+    # stride 5 over 3 frames samples frame 0 alone, so both calls draw the same one-frame noise.
+    _, _, actions_file = client.predict(video=handle_file(str(path)), stride=5, api_name="/agent_video")
+    (chunk,) = json.loads(Path(actions_file).read_text())["chunks"]
+    single = client.predict(frame=handle_file(str(png)), api_name="/agent_frame")
+    assert chunk["frame_index"] == 0
+    assert chunk["buttons"] == single["buttons"]
+    np.testing.assert_array_equal(np.array(chunk["j_left"]), np.array(single["j_left"]))
+    np.testing.assert_array_equal(np.array(chunk["j_right"]), np.array(single["j_right"]))
