@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 ENV = "RELEASE_HUB_FAULTS"
 
@@ -25,6 +27,8 @@ def _armed_count(key: str) -> int:
 
 
 def _modules_of(model) -> list[torch.nn.Module]:
+    import torch
+
     if isinstance(model, torch.nn.Module):
         return [model]
     found = [value for value in vars(model).values() if isinstance(value, torch.nn.Module)]
@@ -39,6 +43,8 @@ def arm(model, key: str):
     remaining = _armed_count(key)
     if remaining <= 0:
         return model
+    import torch  # only when a fault is armed (a model is loaded, so torch already is)
+
     lock = threading.Lock()
     state = {"left": remaining}
 

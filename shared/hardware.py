@@ -6,6 +6,7 @@ it, and it costs seconds on every start).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import asdict, dataclass
 
 import psutil
@@ -33,9 +34,23 @@ def on_zerogpu() -> bool:
     return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 
 
-def detect() -> HardwareInfo:
-    import torch  # deferred: importing this module must stay cheap
+def no_gpu_driver() -> bool:
+    """True where no GPU driver is installed, so torch.cuda could not see a device: on Linux,
+    neither NVIDIA's driver library (libcuda.so.1, which every CUDA build of torch needs) loads
+    nor AMD's ROCm device (/dev/kfd) exists. Loading the library does not initialise CUDA. False
+    wherever that is not certain (then torch is asked, as before)."""
+    if not sys.platform.startswith("linux") or os.path.exists("/dev/kfd"):
+        return False
+    import ctypes
 
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return True
+    return False
+
+
+def detect() -> HardwareInfo:
     memory = psutil.virtual_memory()
     zerogpu = on_zerogpu()
     cuda = False
@@ -45,14 +60,19 @@ def detect() -> HardwareInfo:
         # CUDA is emulated outside @spaces.GPU; the card is a ZeroGPU slice.
         cuda, name, count = True, "ZeroGPU", 1
         total = free = float(os.environ.get("RELEASE_HUB_ZEROGPU_VRAM_GB", "48"))
-    elif torch.cuda.is_available():
-        cuda = True
-        count = torch.cuda.device_count()
-        index = torch.cuda.current_device()
-        name = torch.cuda.get_device_name(index) + (f" x{count}" if count > 1 else "")
-        infos = [torch.cuda.mem_get_info(i) for i in range(count)]
-        free_bytes, total_bytes = min(infos)
-        total, free = total_bytes / GIB, free_bytes / GIB
+    elif not no_gpu_driver():
+        # Only where a GPU driver exists: importing torch costs seconds of start-up, and without
+        # a driver torch.cuda.is_available() is False anyway.
+        import torch
+
+        if torch.cuda.is_available():
+            cuda = True
+            count = torch.cuda.device_count()
+            index = torch.cuda.current_device()
+            name = torch.cuda.get_device_name(index) + (f" x{count}" if count > 1 else "")
+            infos = [torch.cuda.mem_get_info(i) for i in range(count)]
+            free_bytes, total_bytes = min(infos)
+            total, free = total_bytes / GIB, free_bytes / GIB
     return HardwareInfo(
         cuda=cuda,
         device_name=name,

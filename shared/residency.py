@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -31,12 +32,24 @@ class _Entry:
     pid: int  # the process that loaded it (on ZeroGPU: must be the app's main process)
 
 
+def loaded_torch():
+    """torch if this process has imported it, else None. Without torch no model is loaded, CUDA is
+    not initialised and no torch error can have been raised: importing it (seconds) only to find
+    that out would put it back on the start-up path (tests/shared/test_startup_imports.py)."""
+    return sys.modules.get("torch")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for torch's CUDA out-of-memory error (without importing torch)."""
+    torch = loaded_torch()
+    return torch is not None and isinstance(exc, torch.OutOfMemoryError)
+
+
 def memory() -> dict:
     """Process RSS and, where CUDA is initialised, allocated/reserved VRAM (GiB)."""
     report = {"rss_gb": round(psutil.Process().memory_info().rss / GIB, 3)}
-    import torch
-
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    torch = loaded_torch()
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
         report["vram_allocated_gb"] = round(torch.cuda.memory_allocated() / GIB, 3)
         report["vram_reserved_gb"] = round(torch.cuda.memory_reserved() / GIB, 3)
         report["vram_peak_gb"] = round(torch.cuda.max_memory_allocated() / GIB, 3)
@@ -46,9 +59,8 @@ def memory() -> dict:
 def release_cuda_memory() -> None:
     """Return cached CUDA blocks to the driver (after an unload or an OOM)."""
     gc.collect()
-    import torch
-
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    torch = loaded_torch()
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
 

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import gradio as gr
-import torch
 
 from shared import faults, hub
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.hardware import HardwareInfo
 from shared.profiles import PROFILES, PlacementPlan, plan_for
-from shared.residency import ModelCache, release_cuda_memory
+from shared.residency import ModelCache, is_out_of_memory, release_cuda_memory
 from shared.reuse import ReuseRegistry
 from shared.settings import Settings
 from shared.tasks import CancelRegistry, CancelToken, Progress
@@ -76,9 +75,11 @@ class AppContext:
                 progress(0.0, f"Loading {key}")
             try:
                 model = loader(model_dir, plan)
-            except (ModelLoadError, UserInputError, torch.OutOfMemoryError):
+            except (ModelLoadError, UserInputError):
                 raise
             except Exception as exc:
+                if is_out_of_memory(exc):
+                    raise
                 # Whatever a broken checkpoint throws (safetensors header, json,
                 # unpickling, shape mismatch) becomes one clear message.
                 raise ModelLoadError(
@@ -120,8 +121,6 @@ def log_user_error(exc: BaseException) -> None:
 
 
 def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
-    import torch
-
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, UserInputError):
@@ -131,7 +130,7 @@ def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
         log.warning("%s: %s", type(exc).__name__, exc)
         # Stays on screen until dismissed: it carries the `hf download` command to copy.
         return gr.Error(str(exc), title="The model could not be loaded", duration=None, print_exception=False)
-    if isinstance(exc, torch.OutOfMemoryError):
+    if is_out_of_memory(exc):
         release_cuda_memory()
         return gr.Error(out_of_memory_message(profile), print_exception=False)
     log.exception("Unexpected error in an event handler")

@@ -9,7 +9,10 @@ clamp(2v - 1, -1, 1). The y axes keep the model's own convention (SDL:
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the layout below is what the page needs; torch only decodes model output
+    import torch
 
 BUTTONS = (
     "BACK", "DPAD_DOWN", "DPAD_LEFT", "DPAD_RIGHT", "DPAD_UP", "EAST", "GUIDE",
@@ -26,6 +29,8 @@ CONTROL_HZ = 60  # upstream's play loop applies one action per 1/60 s
 
 def decode(raw: torch.Tensor) -> dict[str, torch.Tensor]:
     """[..., 25] raw actions -> buttons {0,1} [..., 21], j_left / j_right in [-1, 1] [..., 2]."""
+    import torch
+
     if raw.shape[-1] != len(BUTTONS) + 4:
         raise ValueError(f"expected {len(BUTTONS) + 4} action dims, got {raw.shape[-1]}")
     raw = raw.float()
@@ -38,6 +43,8 @@ def decode(raw: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def chunk_to_dict(raw: torch.Tensor) -> dict:
     """One chunk [horizon, 25] -> the JSON-friendly actions dict of the API."""
+    import torch
+
     dec = decode(raw)
     buttons = dec["buttons"].to(torch.int64).tolist()
     j_left = [[round(v, 5) for v in row] for row in dec["j_left"].tolist()]

@@ -24,10 +24,9 @@ import torch
 from shared.errors import ModelLoadError
 
 from . import pickled_config
-from .config import NitroGenConfig, parse_ckpt_config, siglip_config_dict
+from .config import CHECKPOINT_FILE, NitroGenConfig, parse_ckpt_config, siglip_config_dict
 from .model import NitroGen
 
-CHECKPOINT_FILE = "ng.pt"
 # Plain containers a ckpt_config might hold; nothing that runs code on load.
 SAFE_GLOBALS = [collections.OrderedDict, collections.defaultdict]
 _MAX_LISTED = 8

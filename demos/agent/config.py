@@ -16,6 +16,8 @@ from typing import Any
 
 from shared.errors import ModelLoadError
 
+CHECKPOINT_FILE = "ng.pt"  # the release's one file: {model, ckpt_config, step, epoch}
+
 # Upstream schema defaults (DiTConfig / SelfAttentionTransformerConfig /
 # NitroGen_Config / tokenizer config), used only for fields a ckpt_config lacks.
 _STACK_DEFAULTS: dict[str, Any] = {

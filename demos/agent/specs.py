@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from shared.hub import ModelSpec
+from shared.lazy import OnFirstCall
 
-from .checkpoint import CHECKPOINT_FILE, write_tiny
+from .config import CHECKPOINT_FILE
 from .plans import MODEL_KEY, plan
 
 LICENCE = "NVIDIA License (non-commercial research use only)"
@@ -18,7 +19,7 @@ SPECS = [
         licence=LICENCE,
         licence_url=LICENCE_URL,
         allow_patterns=(CHECKPOINT_FILE,),
-        write_tiny=write_tiny,
+        write_tiny=OnFirstCall("demos.agent.checkpoint:write_tiny"),  # torch loads with the first tiny checkpoint
         plan=plan,
         notes="ng.pt: {model, ckpt_config, step, epoch}; SigLIP tower built from config, weights from ng.pt.",
         download_gb=2.0,  # 493.6 M parameters; fp32 (the config's model_dtype default), so an upper bound

@@ -10,6 +10,7 @@ of the API: API calls use seed 0 (reproducible) and the plan's frame cap.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -23,12 +24,14 @@ from shared.ui import (GPU_QUEUE, AppContext, Timer, gradio_errors, gradio_progr
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
-from . import engine as agent_engine
 from .actions import BUTTONS, UNTRAINED_BUTTONS
 from .limits import API_SEED, STRIDE, frame_cap_spec
 from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
+
+if TYPE_CHECKING:
+    from .engine import AgentEngine
 
 TITLE = "Game agent"
 DEMO = "agent"
@@ -73,8 +76,10 @@ def video_summary(info: dict) -> str:
     return f"**Done in {info.get('elapsed_s', 0):.1f} s:** {what}.{note}"
 
 
-def _engine(ctx: AppContext, progress) -> agent_engine.AgentEngine:
-    return ctx.load(MODEL_KEY, agent_engine.load, progress)
+def _engine(ctx: AppContext, progress) -> AgentEngine:
+    from .engine import load  # torch and the model code load with the first run, not with the page
+
+    return ctx.load(MODEL_KEY, load, progress)
 
 
 def build_tab(ctx: AppContext) -> None:
@@ -192,9 +197,11 @@ def build_tab(ctx: AppContext) -> None:
             # The model gets each frame resized once from full resolution (upstream's cv2 resize);
             # the overlay gets a shrunk copy. Model-size frames are also what crosses to a GPU worker.
             size = _engine(ctx, report).image_size
+            from .engine import resize_frame
+
             frames, info, model_frames = read_video_frames(
                 video_path, stride=stride, max_frames=cap, max_side=OVERLAY_MAX_SIDE,
-                full_view=lambda f: agent_engine.resize_frame(f, size))
+                full_view=lambda f: resize_frame(f, size))
         cap_note = (f"One every {asked_stride} of the {total} frames would be {-(-total // asked_stride)} samples, "
                     f"over the frame cap of {cap}: one every {stride} frames was used instead, evenly over the "
                     "whole clip." if stride != asked_stride else None)

@@ -4,9 +4,13 @@ from __future__ import annotations
 import functools
 
 from shared.hub import ModelSpec
+from shared.lazy import OnFirstCall
 from shared.profiles import multi_gpu
 
-from . import checkpoint, plans
+from . import plans
+
+# diffusers and torch load with the first tiny checkpoint, not with the page.
+WRITE_TINY = OnFirstCall("demos.video.checkpoint:write_tiny")
 from .variants import VARIANTS
 
 LICENCE = "Apache-2.0"
@@ -20,7 +24,7 @@ ALLOW_PATTERNS = (
 SPECS = [
     ModelSpec(
         key=v.key, title=v.title, default_source=v.repo, licence=LICENCE, licence_url=LICENCE_URL,
-        write_tiny=functools.partial(checkpoint.write_tiny, v.name),
+        write_tiny=functools.partial(WRITE_TINY, v.name),
         plan=multi_gpu(functools.partial(plans.plan, v.key)), allow_patterns=ALLOW_PATTERNS,
         notes="14B Wan-based autoregressive video model by PKU-YuanGroup; diffusers format.",
         # bf16 transformer + UMT5-XXL encoder + fp32 VAE, from the configs (plans.py).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -24,13 +25,14 @@ from shared.params import Choice
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
-from . import engine as video_engine
 from .clips import clip_to_continue, first_frame
 from .limits import (AMPLIFY, CHUNK_FRAMES, FPS, MODE_TITLES, PROMPT, RESOLUTIONS, ZERO_INIT, check_guidance,
                      check_mode, check_prompt, check_resolution, check_steps, describe_length,
                      frames_spec)
-from .streaming import drop_partials
 from .variants import DEFAULT_VARIANT, VARIANTS
+
+if TYPE_CHECKING:  # the engine (torch) is imported by the first request, not by the page
+    from .engine import ChunkUpdate, VideoRequest, VideoResult
 
 TITLE = "Long video"
 DEMO = "video"
@@ -65,11 +67,13 @@ def _estimate_seconds(variant_name: str, num_frames: int) -> float:
     return 30 + per_chunk * max(1, int(num_frames) // CHUNK_FRAMES)
 
 
-def _stopped_result(out: Path, last: video_engine.ChunkUpdate | None) -> video_engine.VideoResult:
+def _stopped_result(out: Path, last: ChunkUpdate | None) -> VideoResult:
     """What a stopped run left: the mp4 of the chunks finished before Stop."""
+    from .engine import VideoResult
+
     done = last.chunk if last else 0
-    return video_engine.VideoResult(path=out if done and out.exists() else None, frames=last.frames if last else 0,
-                                    chunks_done=done, chunks_total=last.chunks if last else 0, cancelled=True)
+    return VideoResult(path=out if done and out.exists() else None, frames=last.frames if last else 0,
+                       chunks_done=done, chunks_total=last.chunks if last else 0, cancelled=True)
 
 
 def summary_of(info) -> str:
@@ -152,8 +156,10 @@ def build_tab(ctx: AppContext) -> None:
             if not path:
                 raise UserInputError("video: video-to-video needs a clip of at least 33 frames to continue.")
             clip, upload = clip_to_continue(path, resolution)
-        request = video_engine.VideoRequest(prompt=prompt, mode=mode, num_frames=frames, resolution=resolution,
-                                            seed=resolve_seed(seed), settings=settings, image=first, video=clip)
+        from .engine import VideoRequest
+
+        request = VideoRequest(prompt=prompt, mode=mode, num_frames=frames, resolution=resolution,
+                               seed=resolve_seed(seed), settings=settings, image=first, video=clip)
         return v, request, upload, notes
 
     def info_for(v, request, result, upload, timer, eng=None) -> dict:
@@ -172,20 +178,24 @@ def build_tab(ctx: AppContext) -> None:
         }
 
     @gpu_task(duration=lambda variant, request, out: _estimate_seconds(variant, request.num_frames))
-    def video_task(variant: str, request: video_engine.VideoRequest, out: str):
+    def video_task(variant: str, request: VideoRequest, out: str):
         """GPU task (plain values in and out): yields ProgressEvent per denoising step, ChunkUpdate per
         chunk, then TaskResult({"result": VideoResult, "engine": description})."""
         v = VARIANTS[variant]
 
         def work(emit, cancel):
+            from .engine import load
+
             report = progress_emitter(emit)
-            eng = ctx.load(v.key, video_engine.load(v, ctx.settings.cache_dir, report), report)
+            eng = ctx.load(v.key, load(v, ctx.settings.cache_dir, report), report)
             result = eng.generate(request, Path(out), on_chunk=emit, progress=report, cancel=cancel)
             return {"result": result, "engine": eng.describe()}
 
         yield from engine_events(work)
 
     def stream(prompt, mode, image, video, num_frames, variant, seed, options, request, progress):
+        from .streaming import drop_partials
+
         timer = Timer()
         report = gradio_progress(progress)
         with timer("validate"):
@@ -200,11 +210,13 @@ def build_tab(ctx: AppContext) -> None:
             drop_partials(out)  # Gradio has copied every yielded file by the time it resumes us
 
     def _stream_items(v, req, out, cancel, report, timer, upload, sources=None, adjusted=None):
+        from .engine import ChunkUpdate
+
         outcome, last_chunk = None, None
         # drive() closes the task once Stop sets `cancel`; by the time it returns
         # the engine has closed the mp4 of the finished chunks (in spaces' worker too).
         for item in drive(video_task(v.name, req, str(out)), cancel):
-            if isinstance(item, video_engine.ChunkUpdate):
+            if isinstance(item, ChunkUpdate):
                 last_chunk = item
                 partial = {"chunk": item.chunk, "chunks": item.chunks, "frames": item.frames,
                            "seconds_of_video": round(item.frames / FPS, 3), "seed": req.seed, "partial": True}
@@ -449,6 +461,8 @@ def zerogpu_variants() -> list[str]:
 
 def preload(ctx: AppContext) -> None:
     """ZeroGPU: load the chosen Helios variants at start-up, in the main process."""
+    from .engine import load
+
     for name in zerogpu_variants():
         v = VARIANTS[name]
-        ctx.load(v.key, video_engine.load(v, ctx.settings.cache_dir))
+        ctx.load(v.key, load(v, ctx.settings.cache_dir))

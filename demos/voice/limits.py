@@ -8,8 +8,7 @@ from shared.params import Choice, Number, Text
 
 from demos.voice.plans import GPU_MAX_SECONDS, TEXT_CHARS
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
-from demos.voice.voxtral.tiny import PRESET_VOICES
-from demos.voice.voxtral.voices import DEFAULT_VOICE, grouped_choices
+from demos.voice.voxtral.voices import DEFAULT_VOICE, PRESET_VOICES, grouped_choices
 
 TEXT = Text("text", "Text", max_chars=TEXT_CHARS, hint="type something to say",
             placeholder="Type what the voice should say. Long text is split at sentences and streamed.")

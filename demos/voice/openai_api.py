@@ -49,7 +49,7 @@ from shared.ui import AppContext, GPU_QUEUE, out_of_memory_message, random_seed
 from shared.zerogpu import drive, engine_events, gpu_task
 
 from demos.voice import remote
-from demos.voice.voxtral.tiny import PRESET_VOICES
+from demos.voice.voxtral.voices import PRESET_VOICES
 
 log = logging.getLogger("release_hub")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib
 
 from shared.hub import ModelSpec
+from shared.lazy import OnFirstCall
 
 from demos.voice import plans
-from demos.voice.voxtral.checkpoint import ALLOW_PATTERNS, HUB_REPO_ID
-from demos.voice.voxtral.tiny import write_tiny
+from demos.voice.voxtral.files import ALLOW_PATTERNS, HUB_REPO_ID
 
 VOXTRAL_LICENCE = "CC BY-NC 4.0"
 VOXTRAL_LICENCE_URL = "https://creativecommons.org/licenses/by-nc/4.0/"
@@ -19,7 +19,7 @@ VOXTRAL = ModelSpec(
     default_source=HUB_REPO_ID,
     licence=VOXTRAL_LICENCE,
     licence_url=VOXTRAL_LICENCE_URL,
-    write_tiny=write_tiny,
+    write_tiny=OnFirstCall("demos.voice.voxtral.tiny:write_tiny"),  # torch loads with the first tiny checkpoint
     plan=plans.plan,
     allow_patterns=ALLOW_PATTERNS,
     notes="Mistral's 4B text-to-speech model with 20 preset voices in 9 languages; non-commercial licence.",

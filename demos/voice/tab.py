@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import math
 import time
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import gradio as gr
 import numpy as np
@@ -28,11 +28,12 @@ from demos.voice import plans
 from demos.voice import remote as voice_remote
 from demos.voice.limits import CFG_ALPHA, EULER_STEPS, MAX_SECONDS, VOICE
 from demos.voice.plans import KEY
-from demos.voice.voxtral import engine as voxtral_engine
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
-from demos.voice.voxtral.engine import SynthesisOptions, SynthesisStats
-from demos.voice.voxtral.tiny import PRESET_VOICES
-from demos.voice.voxtral.voices import DEFAULT_VOICE, grouped_choices
+from demos.voice.voxtral.text import validate_text
+from demos.voice.voxtral.voices import DEFAULT_VOICE, PRESET_VOICES, grouped_choices
+
+if TYPE_CHECKING:  # the engine (torch) is imported by the first request, not by the page
+    from demos.voice.voxtral.engine import SynthesisOptions
 
 TITLE = "Voice"
 OUTPUT_DEMO = "voice_voxtral"
@@ -113,6 +114,8 @@ def build_tab(ctx: AppContext) -> None:
         # 0 or nothing: a limit long enough for this text (within the profile's cap).
         seconds = seconds_spec.check(None if max_seconds == "" else max_seconds, notes)
         seconds = seconds or auto_max_seconds(text, max_seconds_cap)
+        from demos.voice.voxtral.engine import SynthesisOptions
+
         return SynthesisOptions(
             cfg_alpha=CFG_ALPHA.check(cfg_alpha, notes),
             n_steps=EULER_STEPS.check(euler_steps, notes),
@@ -126,6 +129,8 @@ def build_tab(ctx: AppContext) -> None:
         TaskResult({"stats", "load_s", "sample_rate", "device", "dtype"})."""
 
         def work(emit, cancel):
+            from demos.voice.voxtral.engine import SynthesisStats
+
             report = progress_emitter(emit)
             t0 = time.perf_counter()
             tts = voice_remote.voxtral_engine(ctx, report)  # the local engine, or the --remote servers
@@ -147,7 +152,7 @@ def build_tab(ctx: AppContext) -> None:
         progress = progress or no_progress
         started = time.perf_counter()
         adjusted = {}  # values repaired on the way in (info["adjusted"])
-        voxtral_engine.validate_text(text, max_chars)  # fail before loading the model
+        validate_text(text, max_chars)  # fail before loading the model
         voice = VOICE.check(voice)
         seed = resolve_seed(seed)
         options = options_for(cfg_alpha, euler_steps, max_seconds, text, adjusted)
@@ -376,7 +381,9 @@ def _build_cloning_section(ctx: AppContext) -> None:
 def preload(ctx: AppContext) -> None:
     """ZeroGPU: load Voxtral (and the cloning model, if its section offers `preload`) at start-up."""
     if not voice_remote.is_remote(ctx, KEY):  # served by --remote servers: nothing to load here
-        ctx.load(KEY, voxtral_engine.load_engine)
+        from demos.voice.voxtral.engine import load_engine
+
+        ctx.load(KEY, load_engine)
     try:
         section = importlib.import_module("demos.voice.cloning.tab_section")
     except ModuleNotFoundError:

@@ -28,7 +28,6 @@ import numpy as np
 
 from shared import hub
 from shared.errors import ModelLoadError
-from shared.offload import torch_dtype
 from shared.profiles import PlacementPlan
 from shared.tasks import CancelToken, Progress, no_progress
 
@@ -336,6 +335,8 @@ def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
     """Load model, processor, tokenizer and audio tokenizer from `model_dir` per `plan`."""
     import torch
     from transformers import AutoTokenizer, PocketTTSAudioTokenizerModel, PocketTTSFeatureExtractor, PocketTTSProcessor
+
+    from shared.offload import torch_dtype
 
     model_dir = Path(model_dir)
     threads = plan.caps.get("threads")

@@ -15,13 +15,8 @@ import torch
 from shared.errors import ModelLoadError
 
 from .config import VoxtralConfig, load_config
+from .files import ALLOW_PATTERNS, HUB_REPO_ID, TOKENIZER_FILE, VOICE_DIR, WEIGHTS_FILE  # noqa: F401
 from .model import VoxtralTTSModel
-
-WEIGHTS_FILE = "consolidated.safetensors"
-TOKENIZER_FILE = "tekken.json"
-VOICE_DIR = "voice_embedding"
-HUB_REPO_ID = "mistralai/Voxtral-4B-TTS-2603"
-ALLOW_PATTERNS = ("params.json", WEIGHTS_FILE, TOKENIZER_FILE, f"{VOICE_DIR}/*.pt")
 
 
 def expected_tensor_shapes(config: VoxtralConfig) -> dict[str, tuple[int, ...]]:

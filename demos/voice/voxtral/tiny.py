@@ -18,14 +18,7 @@ import torch
 
 from .checkpoint import TOKENIZER_FILE, VOICE_DIR, WEIGHTS_FILE, expected_tensor_shapes
 from .config import N_SPECIAL_AUDIO_CODES, parse_params
-
-# The 20 presets of the release (params.json voice map) with the row counts
-# of the real tekken.json; tiny checkpoints use small counts instead.
-PRESET_VOICES = (
-    "casual_female", "casual_male", "cheerful_female", "neutral_female", "neutral_male",
-    "pt_male", "pt_female", "nl_male", "nl_female", "it_male", "it_female", "fr_male",
-    "fr_female", "es_male", "es_female", "de_male", "de_female", "ar_male", "hi_male", "hi_female",
-)
+from .voices import PRESET_VOICES  # tiny checkpoints carry every preset, with small row counts
 
 # params.json of the release, as reconstructed in the team's notes (key order kept).
 REAL_PARAMS: dict = {

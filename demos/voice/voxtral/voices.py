@@ -1,6 +1,13 @@
 """The 20 preset voices of Voxtral-4B-TTS-2603, labelled and grouped by language."""
 from __future__ import annotations
 
+# The 20 presets of the release (params.json voice map), in its order.
+PRESET_VOICES = (
+    "casual_female", "casual_male", "cheerful_female", "neutral_female", "neutral_male",
+    "pt_male", "pt_female", "nl_male", "nl_female", "it_male", "it_female", "fr_male",
+    "fr_female", "es_male", "es_female", "de_male", "de_female", "ar_male", "hi_male", "hi_female",
+)
+
 LANGUAGES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
     "pt": "Portuguese", "nl": "Dutch", "ar": "Arabic", "hi": "Hindi",
