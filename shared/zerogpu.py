@@ -123,17 +123,23 @@ def gpu_task(duration: int | Callable[..., float] = 60, size: str | None = None)
         if os.environ.get(CHECK_PICKLE_ENV) == "1":
             task = _checked(task)
         if not on_zerogpu():
+            task.off_gpu = task
             return task
         import spaces  # only importable/meaningful on a Space
 
+        plain = task
         task = _gradio_errors_inside(task)
         if callable(duration):
             @functools.wraps(fn)
             def estimate(*args: Any, **kwargs: Any) -> int:
                 return clamp_duration(duration(*args, **kwargs))
 
-            return spaces.GPU(duration=estimate, size=size)(task)
-        return spaces.GPU(duration=clamp_duration(duration), size=size)(task)
+            wrapped = spaces.GPU(duration=estimate, size=size)(task)
+        else:
+            wrapped = spaces.GPU(duration=clamp_duration(duration), size=size)(task)
+        # The same work without a GPU lease, for calls this box only forwards (--remote engines).
+        wrapped.off_gpu = plain
+        return wrapped
 
     return decorate
 
@@ -163,16 +169,16 @@ def _close(gen: Any) -> None:
         close()
 
 
-def _close_then_release(gen: Any) -> None:
+def _close_then_release(gen: Any, turn: threading.Lock) -> None:
     try:
         _close(gen)
     except Exception:  # nobody is listening any more; the next task must still get its turn
         log.exception("A GPU task failed while stopping")
     finally:
-        _GPU_TURN.release()
+        turn.release()
 
 
-def drive(events: Iterable[Any], cancel: CancelToken | None = None) -> Iterator[Any]:
+def drive(events: Iterable[Any], cancel: CancelToken | None = None, *, gpu: bool = True) -> Iterator[Any]:
     """Iterate a GPU task on the request thread (spaces reads the Gradio
     request from this thread's context) and close it once `cancel` is set:
     then `drive` returns only when the task is over, so its files are complete.
@@ -180,16 +186,20 @@ def drive(events: Iterable[Any], cancel: CancelToken | None = None) -> Iterator[
     When our own consumer goes away instead (a client's `job.cancel()`, a
     closed tab), the task is closed in the background: Gradio's cancel
     request need not wait for the worker to wind down, and the next task
-    waits for its turn until it has."""
+    waits for its turn until it has.
+
+    `gpu=False` (work this box only forwards to remote engines) takes no turn:
+    it neither waits for local GPU work nor holds it up."""
     gen = iter(events)
-    _GPU_TURN.acquire()
+    turn = _GPU_TURN if gpu else threading.Lock()  # a private lock: nobody else waits on it
+    turn.acquire()
     handed_off = False
     try:
         for event in gen:
             try:
                 yield event
             except GeneratorExit:
-                threading.Thread(target=_close_then_release, args=(gen,), name="gpu-task-close",
+                threading.Thread(target=_close_then_release, args=(gen, turn), name="gpu-task-close",
                                  daemon=True).start()
                 handed_off = True
                 raise
@@ -200,7 +210,7 @@ def drive(events: Iterable[Any], cancel: CancelToken | None = None) -> Iterator[
             try:
                 _close(gen)
             finally:
-                _GPU_TURN.release()
+                turn.release()
 
 
 __all__ = [

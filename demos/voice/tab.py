@@ -20,7 +20,7 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output
 from shared.tasks import CancelToken, no_progress
-from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
+from shared.ui import (AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
                        stopped_line)
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
@@ -157,7 +157,9 @@ def build_tab(ctx: AppContext) -> None:
         seed = resolve_seed(seed)
         options = options_for(cfg_alpha, euler_steps, max_seconds, text, adjusted)
         pieces, summary, rate, first_audio_s = [], None, None, None
-        for event in drive(voxtral_task(text, voice, seed, options), cancel):
+        remote = voice_remote.is_remote(ctx, KEY)  # forwarded: no GPU lease, no local GPU turn
+        task = voxtral_task.off_gpu if remote else voxtral_task
+        for event in drive(task(text, voice, seed, options), cancel, gpu=not remote):
             if isinstance(event, ProgressEvent):
                 progress(event.fraction, event.description)
             elif isinstance(event, TaskResult):
@@ -211,9 +213,10 @@ def build_tab(ctx: AppContext) -> None:
 
     def stream_pieces(text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt, cancel, progress) -> Iterator[tuple]:
         """(player value, download file, summary line, info) as chunks arrive."""
-        fallback = None
+        fallback, started, made_any = None, time.perf_counter(), False
         # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
         for wave, info in run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress):
+            made_any = True
             if info is not None:
                 path = save(wave, info, fmt, text)
                 yield (None if streaming else path), path, summary_line(info), info
@@ -224,6 +227,10 @@ def build_tab(ctx: AppContext) -> None:
                 rate, samples = wave
                 fallback = fallback or GrowingWav(ctx.outputs_dir, OUTPUT_DEMO, rate)
                 yield fallback.add(samples), None, "Generating…", None
+        if not made_any and cancel is not None and cancel.cancelled:
+            # Stopped before the first audio: say so. The player and the download keep what they hold
+            # (an earlier run's result), untouched: gr.skip() is no new value, and no new stream.
+            yield gr.skip(), gr.skip(), stopped_line(time.perf_counter() - started, "No audio was made yet."), gr.skip()
 
     @gradio_errors
     def tts(
@@ -345,9 +352,10 @@ def build_tab(ctx: AppContext) -> None:
     text.change(None, text, counter, api_visibility="private",
                 js=f"(t) => (t || '').length >= {max_chars} ? `{at_limit}` : `${{(t || '').length}} / {max_chars:,} characters`")
     release_run = lock_while_running(run_button, "Speaking…")
+    queue = voice_remote.queue_for(ctx, KEY)  # the GPU line, or one slot per --remote backend
     ui_event = run_button.click(
         tts_from_ui, [text, voice, seed, cfg_alpha, euler_steps, max_seconds, fmt], [player, download, summary, info],
-        api_visibility="private", show_progress_on=[summary], preprocess=False, **GPU_QUEUE,
+        api_visibility="private", show_progress_on=[summary], preprocess=False, **queue,
     )
     release_run(ui_event)
     # Stop cancels the run's token, not the event: the run ends itself and returns what it made.
@@ -355,11 +363,11 @@ def build_tab(ctx: AppContext) -> None:
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
     api_plain.click(tts, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [download, info], api_name="tts",
-                    preprocess=False, **GPU_QUEUE)
+                    preprocess=False, **queue)
     api_stream = gr.Button(visible=False)
     api_stream.click(
         tts_stream, [text, voice, seed, cfg_alpha, euler_steps, max_seconds], [player, download, summary, info],
-        api_name="tts_stream", preprocess=False, **GPU_QUEUE,
+        api_name="tts_stream", preprocess=False, **queue,
     )
 
 

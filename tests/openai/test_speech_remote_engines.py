@@ -90,3 +90,25 @@ def test_remote_killed_mid_stream_then_failover(openai_servers, front):
     assert info["device"] == f"remote {survivor}"
     down = next(b for b in remote_status(front) if b["url"] == serving[0])
     assert down["healthy"] is False and down["failures"] >= 1
+
+
+def test_forwarded_speech_does_not_wait_for_local_gpu_work(openai_servers, front):
+    """F forwards Voxtral to its remotes, so a Voice request there neither queues behind F's own GPU
+    line nor waits for its GPU turn: it finishes while a local video is still being made."""
+    from gradio_client.utils import Status
+
+    video = front.submit(prompt="a red cat", mode="t2v", num_frames=33, image=None, video=None,
+                         variant="distilled", seed=5, api_name="/video")
+    deadline = time.monotonic() + 600
+    while video.status().code not in (Status.PROCESSING, Status.PROGRESS):  # F's GPU line is busy from here on
+        assert time.monotonic() < deadline, "the local video never started"
+        assert not video.done(), video.status()
+        time.sleep(0.2)
+    started = time.monotonic()
+    path, info = front.predict("Hello there.", "casual_male", 21, 1.2, 7, 0.32, api_name="/tts")
+    assert info["device"].startswith("remote ")
+    assert not video.done(), "the video finished first: it no longer proves the speech did not wait"
+    assert sf.read(path)[1] == 24_000
+    speech_s = time.monotonic() - started
+    video.result(timeout=900)  # and the local work still completes
+    print(f"speech {speech_s:.1f} s, video {time.monotonic() - started:.1f} s after it started")

@@ -24,7 +24,7 @@ from shared import hub
 from shared.errors import UserInputError
 from shared.outputs import AUDIO_FORMATS, save_audio_output, save_inputs
 from shared.tasks import CancelToken, Cancelled, no_progress
-from shared.ui import (GPU_QUEUE, AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
+from shared.ui import (AppContext, gradio_errors, gradio_progress, lock_while_running, readiness_markdown, refresh_on_load, resolve_seed,
                        stopped_line)
 from shared.uploads import uploaded_file
 from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
@@ -106,14 +106,18 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         t0 = time.perf_counter()
         reference = prepare_reference(reference_audio)
         timings["reference_s"] = round(time.perf_counter() - t0, 4)
-        pieces, summary = [], None
-        for event in drive(clone_task(text, reference, seed), cancel):
+        pieces, summary, first_audio_s = [], None, None
+        remote = voice_remote.is_remote(ctx, KEY)  # forwarded: no GPU lease, no local GPU turn
+        task = clone_task.off_gpu if remote else clone_task
+        for event in drive(task(text, reference, seed), cancel, gpu=not remote):
             if isinstance(event, ProgressEvent):
                 progress(event.fraction, event.description)
             elif isinstance(event, TaskResult):
                 summary = event.value
             else:
                 pieces.append(event)
+                # Seen here too: after Stop the task's own stats never arrive.
+                first_audio_s = first_audio_s or round(time.perf_counter() - started, 4)
                 yield event, None
         stats = summary["stats"] if summary else {}
         wave = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
@@ -121,7 +125,7 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
         timings.update(
             load_s=summary["load_s"] if summary else None,
             encode_s=stats.get("encode_s"),
-            first_audio_s=stats.get("first_audio_s"),
+            first_audio_s=stats.get("first_audio_s", first_audio_s),
             generate_s=stats.get("generate_s"),
             total_s=round(time.perf_counter() - started, 4),
         )
@@ -260,9 +264,10 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
                 info = gr.JSON(label="Info", elem_id="clone-info")
 
     release_run = lock_while_running(run_button, "Cloning…")
+    queue = voice_remote.queue_for(ctx, KEY)  # the GPU line, or one slot per --remote backend
     ui_event = run_button.click(
         clone_from_ui, [text, reference_audio, seed, consent, fmt], [player, download, info],
-        api_visibility="private", preprocess=False, show_progress_on=[summary], **GPU_QUEUE,
+        api_visibility="private", preprocess=False, show_progress_on=[summary], **queue,
     )
     release_run(ui_event)
     info.change(clone_summary, info, summary, api_visibility="private", queue=False, show_progress="hidden")
@@ -271,11 +276,11 @@ def build_cloning_section(ctx: AppContext, accordion=None) -> None:
     # API endpoints (contract names and parameters) on hidden triggers.
     api_plain = gr.Button(visible=False)
     api_plain.click(clone_voice, [text, reference_audio, seed], [download, info], api_name="clone_voice", preprocess=False,
-                    **GPU_QUEUE)
+                    **queue)
     api_stream = gr.Button(visible=False)
     api_stream.click(
         clone_voice_stream, [text, reference_audio, seed], [player, download, info],
-        api_name="clone_voice_stream", preprocess=False, **GPU_QUEUE,
+        api_name="clone_voice_stream", preprocess=False, **queue,
     )
 
     # History's "Reuse settings": the saved reference comes back, the consent box must be ticked again.
