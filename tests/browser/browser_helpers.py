@@ -117,3 +117,56 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray, size=(64, 40)) -> float:
     codec's blocking differ far less than two different pictures do."""
     small = [np.asarray(Image.fromarray(x).resize(size, Image.BILINEAR), dtype=np.float32) for x in (a, b)]
     return float(np.abs(small[0] - small[1]).mean())
+
+
+# ---------------------------------------------------------------- run state, as a person sees it
+RUN_WAIT_MS = 300_000  # a run of a tiny model on a busy 2-core machine
+
+
+def wait_busy(page, button: str, label: str) -> None:
+    """The run button greyed out and relabelled (e.g. 'Cloning…') while a run is on."""
+    page.wait_for_function(f"document.querySelector('{button}').disabled", timeout=60_000)
+    assert label in page.locator(button).inner_text()
+
+
+def wait_idle(page, button: str, label: str, timeout: int = RUN_WAIT_MS) -> None:
+    """The run button pressable again, with its normal label."""
+    page.wait_for_function(f"!document.querySelector('{button}').disabled", timeout=timeout)
+    assert page.locator(button).inner_text() == label
+
+
+# Gradio's progress ("3.4s Speaking part 2 of 16 - 6.3%") is drawn by a status tracker inside the
+# block it is shown on; idle, the tracker is hidden and that text is gone.
+_PROGRESS = re.compile(r"\d+(\.\d+)?\s*%|\d+\.\ds\b")
+
+
+def assert_no_progress(page, selector: str) -> None:
+    trackers = page.locator(f"{selector} [data-testid='status-tracker']")
+    shown = [trackers.nth(i).inner_text() for i in range(trackers.count()) if trackers.nth(i).is_visible()]
+    assert not any(t.strip() for t in shown), f"{selector}: progress still shown: {shown}"
+    text = page.locator(selector).inner_text()
+    assert not _PROGRESS.search(text), f"{selector}: progress still shown: {text!r}"
+
+
+def audio_state(page, selector: str) -> dict | None:
+    return page.evaluate(
+        "(s) => { const a = document.querySelector(s + ' audio'); if (!a) return null;"
+        " const b = a.buffered; return {src: a.currentSrc, duration: a.duration, time: a.currentTime,"
+        " paused: a.paused, ready: a.readyState, buffered: b.length ? b.end(b.length - 1) : 0}; }", selector)
+
+
+def wait_audio_loaded(page, selector: str, timeout: int = 60_000) -> dict:
+    """The player's <audio> once it knows a finite, non-zero duration (what its time display shows)."""
+    page.wait_for_function(
+        "(s) => { const a = document.querySelector(s + ' audio');"
+        " return a && a.currentSrc && a.readyState >= 1 && Number.isFinite(a.duration) && a.duration > 0; }",
+        arg=selector, timeout=timeout)
+    return audio_state(page, selector)
+
+
+def assert_audio_plays(page, selector: str) -> None:
+    """Press play from the start (as the player's own button does) and see the media time move on."""
+    page.evaluate("(s) => { const a = document.querySelector(s + ' audio'); a.currentTime = 0; a.play(); }", selector)
+    page.wait_for_function(
+        "(s) => { const a = document.querySelector(s + ' audio'); return a.currentTime > 0.1 || a.ended; }",
+        arg=selector, timeout=60_000)
