@@ -14,7 +14,9 @@ The big components are never built in memory: the module is created on the
 meta device to learn every tensor's name and shape, and each shard is filled
 from one 128 MB random pool and written before the next one is started, so
 the writer's RAM stays near one shard. Each component gets a `.complete`
-marker; a rerun skips complete components.
+marker; a rerun skips complete components. `--transformer-layers N` /
+`--encoder-layers N` write a reduced-depth checkpoint (every layer still at its
+real shape) for runs that must fit a busy machine.
 """
 from __future__ import annotations
 
@@ -92,24 +94,25 @@ def write_sharded(shapes: dict, dest: Path, stem: str, index_name: str, log) -> 
     return total
 
 
-def write_transformer(dest: Path, log) -> None:
+def write_transformer(dest: Path, log, num_layers: int | None = None) -> None:
     from accelerate import init_empty_weights
     from diffusers import HeliosTransformer3DModel
 
     with init_empty_weights():
-        model = HeliosTransformer3DModel()  # the defaults are the released 14B config
+        # The defaults are the released 14B config; `num_layers` only for reduced-depth runs.
+        model = HeliosTransformer3DModel(**({"num_layers": num_layers} if num_layers else {}))
     dest.mkdir(parents=True, exist_ok=True)
     model.save_config(dest)
     write_sharded(_meta_state(model), dest, "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json",
                   log)
 
 
-def write_text_encoder(dest: Path, log) -> None:
+def write_text_encoder(dest: Path, log, num_layers: int | None = None) -> None:
     import torch
     from accelerate import init_empty_weights
     from transformers import UMT5Config, UMT5EncoderModel
 
-    config = UMT5Config(**UMT5_XXL)
+    config = UMT5Config(**{**UMT5_XXL, **({"num_layers": num_layers} if num_layers else {})})
     config.dtype = torch.bfloat16
     with init_empty_weights():
         model = UMT5EncoderModel(config)
@@ -127,7 +130,7 @@ def write_vae(dest: Path, log) -> None:
     AutoencoderKLWan().save_pretrained(dest, safe_serialization=True)  # Wan2.1 defaults, fp32, ~0.5 GB
 
 
-def write_all(root: Path, log=print) -> Path:
+def write_all(root: Path, log=print, transformer_layers: int | None = None, encoder_layers: int | None = None) -> Path:
     from demos.video import checkpoint
 
     root.mkdir(parents=True, exist_ok=True)
@@ -138,14 +141,16 @@ def write_all(root: Path, log=print) -> Path:
         for item in ("model_index.json", "scheduler", "tokenizer"):
             shutil.move(str(scratch / item), str(root / item))
         shutil.rmtree(scratch)
-    for name, fn in (("vae", write_vae), ("transformer", write_transformer), ("text_encoder", write_text_encoder)):
+    writers = (("vae", write_vae, {}), ("transformer", write_transformer, {"num_layers": transformer_layers}),
+               ("text_encoder", write_text_encoder, {"num_layers": encoder_layers}))
+    for name, fn, options in writers:
         dest = root / name
         if (dest / ".complete").exists():
             log(f"{name}: already complete")
             continue
         shutil.rmtree(dest, ignore_errors=True)
         started = time.perf_counter()
-        fn(dest, log)
+        fn(dest, log, **options)
         (dest / ".complete").write_text("ok\n")
         size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
         log(f"{name}: {size / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s")
@@ -155,11 +160,15 @@ def write_all(root: Path, log=print) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
+    parser.add_argument("--transformer-layers", type=int, default=None,
+                        help="reduced depth (real per-layer shapes); default: the released 40")
+    parser.add_argument("--encoder-layers", type=int, default=None, help="reduced UMT5 depth; default: 24")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
-    write_all(args.root, log=lambda m: print(m, flush=True))
+    write_all(args.root, log=lambda m: print(m, flush=True), transformer_layers=args.transformer_layers,
+              encoder_layers=args.encoder_layers)
 
 
 if __name__ == "__main__":

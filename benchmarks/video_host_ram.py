@@ -15,7 +15,9 @@ pass on a tiny latent (1x16x1x16x16: 64 tokens, so it takes seconds) and, with
 It records
   - ru_maxrss of the child (os.wait4: that child only, includes file-backed pages it mapped),
   - the peak of a 0.2 s psutil sampler of RSS and of RSS minus shared/file-backed pages (anonymous),
-  - load / encode / forward seconds, offload folder bytes, whether the folder was reused,
+  - load / encode / forward seconds, wall and CPU (the process's user+system time: the
+    work done, which on a shared machine can be far less than the wall time), offload
+    folder bytes, whether the folder was reused,
   - with cuda: peak VRAM (torch.cuda.max_memory_allocated) and seconds per chunk.
 In-RAM variants (plans for a host with plenty of RAM) need more than this
 machine can give (~18 GB is our ceiling): they are listed, not run.
@@ -104,22 +106,25 @@ def child(args) -> dict:
     if args.device == "cpu":
         torch.cuda.is_available = lambda: False  # the GPU side replaced by the CPU as onload device
     with RssSampler() as sampler:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         eng = engine.load(variant, args.cache)(args.root, plan)
         out["load_s"] = round(time.perf_counter() - started, 1)
+        out["load_cpu_s"] = round(time.process_time() - cpu, 1)
         sampler.sample()
         out["rss_after_load_gb"] = round(sampler.proc.memory_info().rss / GIB, 2)
         pipe, device = eng.pipe, eng.device
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         embeds, _ = eng.prompts.get(pipe, PROMPT, None, guidance=False, device=device, max_sequence_length=args.seq)
         out["encode_s"] = round(time.perf_counter() - started, 1)
+        out["encode_cpu_s"] = round(time.process_time() - cpu, 1)
         gen = torch.Generator().manual_seed(0)
         latent = torch.randn(1, 16, 1, 16, 16, generator=gen).to(device, torch.bfloat16)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with torch.no_grad():
             result = pipe.transformer(hidden_states=latent, timestep=torch.tensor([500], device=device),
                                       encoder_hidden_states=embeds.to(torch.bfloat16), return_dict=False)[0]
         out["forward_s"] = round(time.perf_counter() - started, 1)
+        out["forward_cpu_s"] = round(time.process_time() - cpu, 1)
         out["forward_finite"] = bool(torch.isfinite(result.float()).all())
         if args.device == "cuda":
             from demos.video.limits import Resolution
@@ -159,7 +164,7 @@ def encoder_child(args) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(args.root / "tokenizer")
     ids = tokenizer([PROMPT], padding="max_length", max_length=args.seq, truncation=True, return_tensors="pt")
     with RssSampler() as sampler:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if args.encoder_mode == "disk":
             model = load_disk_offloaded(UMT5EncoderModel, component, offload_folder(args.cache, variant.key,
                                         "text_encoder", layout, component), dtype=torch.bfloat16, layout=layout,
@@ -172,6 +177,7 @@ def encoder_child(args) -> dict:
         total = time.perf_counter() - started
         del model
     return {"encoder_mode": args.encoder_mode, "load_s": round(load_s, 1), "load_and_encode_s": round(total, 1),
+            "load_and_encode_cpu_s": round(time.process_time() - cpu, 1),
             "peak_rss_sampled_gb": round(sampler.peak_rss / GIB, 2),
             "peak_anon_rss_sampled_gb": round(sampler.peak_anon / GIB, 2)}
 
@@ -188,6 +194,7 @@ def run_child(extra: list[str], args) -> dict:
     lines = [line for line in out_text.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines and proc.returncode == 0 else {"error": f"exit {proc.returncode}"}
     result["ru_maxrss_gb"] = round(usage.ru_maxrss * 1024 / GIB, 2)  # Linux: KiB
+    result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
     result["wall_s"] = round(time.perf_counter() - started, 1)
     return result
 

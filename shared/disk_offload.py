@@ -15,11 +15,13 @@ around that hook:
   released as soon as its group is on disk. On a reused folder the checkpoint
   is not read at all;
 - fp8 storage: layerwise casting is attached while the module is still on
-  meta (so nothing is cast in RAM) and each group file is then rewritten with
-  fp8 for exactly the tensors the casting hooks store as fp8.
+  meta (so nothing is cast in RAM) and each group is cast to fp8 just before
+  diffusers writes its file (exactly the tensors the casting hooks store as
+  fp8), so each file is written once, already fp8.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -297,49 +299,62 @@ def _fp8_tensor_ids(model: torch.nn.Module) -> set[int]:
     return ids
 
 
-class _Fp8Restorer:
-    """Re-stores each group file with fp8 for the tensors the casting hooks keep
-    in fp8, as soon as diffusers has finished writing it (its
-    `_is_offloaded_to_disk` flag is set right after the file is saved), so the
-    folder never holds the whole component in bf16."""
+class _Fp8AtWrite:
+    """While diffusers writes a folder's group files, hand it each fp8 tensor
+    already cast, so every file is written once, as fp8.
 
-    def __init__(self, model: torch.nn.Module) -> None:
-        self.model = model
-        self.fp8_ids = _fp8_tensor_ids(model)
-        self.done: set[str] = set()
+    diffusers has no dtype option for its writer (`ModuleGroup._offload_to_disk`
+    saves `tensor.data` as it finds it) and the casting hooks only cast after a
+    forward. Casting the whole component up front would hold 14 GB in RAM, so
+    the writer is wrapped: just before a registered group is saved, its fp8
+    tensors are cast (one group in RAM at a time); diffusers then saves them and
+    leaves fp8 placeholders. Writing bf16 first and re-storing each file as fp8
+    (what this module did before) wrote 28.6 GB of bf16 files for Helios' 14.6 GB
+    fp8 folder, then read them back: docs/BENCHMARKS.md, "Helios host RAM"."""
 
-    def convert_ready(self) -> None:
-        from safetensors.torch import load_file, save_file
+    _lock = threading.Lock()
+    _active: dict[str, set[int]] = {}  # offload folder -> ids of the tensors to store as fp8
+    _original = None
 
-        for group in offload_groups(self.model):
-            path = group.safetensors_file_path
-            if path in self.done or not group._is_offloaded_to_disk:
-                continue
-            keys = {key for tensor, key in list(group.tensor_to_key.items()) if id(tensor) in self.fp8_ids}
-            if keys:
-                stored = load_file(path)
-                stored = {k: (v.to(torch.float8_e4m3fn) if k in keys else v) for k, v in stored.items()}
-                save_file(stored, path + ".tmp")
-                del stored
-                os.replace(path + ".tmp", path)
-            self.done.add(path)
+    def __init__(self, model: torch.nn.Module, folder: Path) -> None:
+        self.folder, self.fp8_ids = str(folder), _fp8_tensor_ids(model)
 
-    def finish(self) -> None:
-        self.convert_ready()
-        for group in offload_groups(self.model):  # placeholders in the stored dtype
-            for tensor, key in group.tensor_to_key.items():
-                if id(tensor) in self.fp8_ids and tensor.is_floating_point():
-                    tensor.data = torch.empty_like(tensor.data, dtype=torch.float8_e4m3fn)
+    @classmethod
+    def _install(cls) -> None:
+        from diffusers.hooks.group_offloading import ModuleGroup
+
+        if cls._original is not None:
+            return
+        original = ModuleGroup._offload_to_disk
+
+        def offload_to_disk(group):
+            ids = cls._active.get(group.offload_to_disk_path)
+            if ids and not group._is_offloaded_to_disk and not os.path.exists(group.safetensors_file_path):
+                for tensor in group.tensor_to_key:
+                    if id(tensor) in ids and tensor.is_floating_point() and tensor.dtype != torch.float8_e4m3fn:
+                        tensor.data = tensor.data.to(torch.float8_e4m3fn)
+            return original(group)
+
+        ModuleGroup._offload_to_disk = offload_to_disk
+        cls._original = original
+
+    def __enter__(self):
+        with self._lock:
+            self._install()
+            self._active[self.folder] = self.fp8_ids
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._active.pop(self.folder, None)
 
 
 class _FolderProgress:
     """While diffusers writes the folder (it has no callback): report its size
-    every second and let `work` (the fp8 re-store) catch up."""
+    every second."""
 
-    def __init__(self, folder: Path, expected: int, progress: Progress, label: str, work=None) -> None:
+    def __init__(self, folder: Path, expected: int, progress: Progress, label: str) -> None:
         self.folder, self.expected, self.progress, self.label = folder, max(expected, 1), progress, label
-        self.work = work
-        self.error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -348,11 +363,6 @@ class _FolderProgress:
             done = folder_bytes(self.folder)
             self.progress(min(done / self.expected, 0.99),
                           f"{self.label}: {done / GB:.1f} GB written (of about {self.expected / GB:.1f} GB)")
-            if self.work is not None and self.error is None:
-                try:
-                    self.work()
-                except BaseException as exc:  # re-raised in the loading thread
-                    self.error = exc
 
     def __enter__(self):
         self._thread.start()
@@ -361,8 +371,6 @@ class _FolderProgress:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        if self.error is not None and exc[0] is None:
-            raise self.error
 
 
 def _large_allocations_via_mmap() -> None:
@@ -382,6 +390,17 @@ def _large_allocations_via_mmap() -> None:
         libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to tune
         pass
+
+
+def _fp8_bytes_saved(model: torch.nn.Module) -> int:
+    """Bytes the fp8 tensors shed against their compute dtype (for the progress estimate)."""
+    ids = _fp8_tensor_ids(model)
+    seen, saved = set(), 0
+    for t in list(model.parameters()) + list(model.buffers()):
+        if id(t) in ids and id(t) not in seen:
+            seen.add(id(t))
+            saved += t.numel() * (t.element_size() - 1)
+    return saved
 
 
 def _param_bytes(model: torch.nn.Module) -> int:
@@ -425,12 +444,10 @@ def load_disk_offloaded(model_cls, component_dir: Path, folder: Path, *, dtype: 
     if reuse:
         apply_group_offloading(model, **options)
         return model
-    expected = _param_bytes(model)
-    restorer = _Fp8Restorer(model) if layout.fp8 else None
-    with _FolderProgress(folder, expected, progress, label, restorer.convert_ready if restorer else None):
+    expected = _param_bytes(model) - (_fp8_bytes_saved(model) if layout.fp8 else 0)
+    with _FolderProgress(folder, expected, progress, label), \
+            (_Fp8AtWrite(model, folder) if layout.fp8 else contextlib.nullcontext()):
         apply_group_offloading(model, **options)
-    if restorer is not None:
-        restorer.finish()
     record = {"checkpoint": str(component_dir), "layout": asdict(layout), "bytes": folder_bytes(folder),
               "seconds": round(time.perf_counter() - started, 1), "written_at": time.strftime("%Y-%m-%d %H:%M:%S")}
     (folder / MARKER).write_text(json.dumps(record, indent=2) + "\n")

@@ -88,17 +88,29 @@ def test_disk_offloaded_output_equals_in_ram_output(tiny, tmp_path, name):
                    for t in load_file(f).values())  # T5 stays bf16
 
 
-def test_leaf_level_disk_plan_equals_in_ram(tiny, tmp_path):
+def test_leaf_level_disk_plan_equals_in_ram(tiny, tmp_path, monkeypatch):
+    import safetensors.torch
+
     v = VARIANTS["distilled"]
     plan = plans.plan(v.key, "6gb", HardwareInfo(True, "gpu", 6, 6, 16, 12, False))
     assert plan.offload_to_disk and plan.offload == "group_leaf"
     in_ram = engine.load(v)(tiny / "distilled", plans.plan(v.key, "cpu", BIG_HOST))
     in_ram.pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.bfloat16)
+    saves = []  # every safetensors file written while loading, with its tensors' dtypes
+    real_save = safetensors.torch.save_file
+    monkeypatch.setattr(safetensors.torch, "save_file", lambda tensors, path, *a, **k: (
+        saves.append((str(path), {t.dtype for t in tensors.values()})), real_save(tensors, path, *a, **k))[1])
     leaf = engine.load(v, tmp_path)(tiny / "distilled", plan)  # no CUDA here: the CPU is the onload device
+    monkeypatch.setattr(safetensors.torch, "save_file", real_save)
     req = request("distilled")
     np.testing.assert_array_equal(frames(leaf, req), frames(in_ram, req))
     folder = next((disk_offload.offload_root(tmp_path) / v.key).glob("transformer-leaf-fp8-*"))
-    assert len(list(folder.glob("*.safetensors"))) > 20  # one file per leaf
+    files = sorted(str(f) for f in folder.glob("*.safetensors"))
+    assert len(files) > 20  # one file per leaf
+    # Each group file is written once, fp8 groups already as fp8 (no bf16 write and re-store).
+    written = sorted(path for path, _ in saves if path.startswith(str(folder)))
+    assert written == files
+    assert any(dtypes == {torch.float8_e4m3fn} for path, dtypes in saves if path.startswith(str(folder)))
 
 
 def test_offload_files_reused_then_rebuilt_when_the_checkpoint_changes(tiny, tmp_path, monkeypatch):
