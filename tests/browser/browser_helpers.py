@@ -155,12 +155,15 @@ def audio_state(page, selector: str) -> dict | None:
         " paused: a.paused, ready: a.readyState, buffered: b.length ? b.end(b.length - 1) : 0}; }", selector)
 
 
-def wait_audio_loaded(page, selector: str, timeout: int = 60_000) -> dict:
-    """The player's <audio> once it knows a finite, non-zero duration (what its time display shows)."""
+def wait_audio_loaded(page, selector: str, at_least: float = 0.0, timeout: int = 60_000) -> dict:
+    """The player's <audio> once it knows a finite duration over `at_least` seconds (what its time
+    display shows). A streamed player's duration grows as it fetches the stream's last segments,
+    which can come after the run's final line."""
     page.wait_for_function(
-        "(s) => { const a = document.querySelector(s + ' audio');"
-        " return a && a.currentSrc && a.readyState >= 1 && Number.isFinite(a.duration) && a.duration > 0; }",
-        arg=selector, timeout=timeout)
+        "([s, min]) => { const a = document.querySelector(s + ' audio');"
+        " return a && a.currentSrc && a.readyState >= 1 && Number.isFinite(a.duration) && a.duration > 0"
+        " && a.duration >= min; }",
+        arg=[selector, at_least], timeout=timeout)
     return audio_state(page, selector)
 
 

@@ -2,30 +2,14 @@
 as a person sees them in headless chromium against `release-hub --tiny`."""
 from __future__ import annotations
 
+import io
 import re
 
-from browser_helpers import save_screenshot
+import soundfile as sf
+from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, audio_state, save_screenshot,
+                             wait_audio_loaded, wait_busy, wait_idle)
 
-RUN_WAIT_MS = 300_000
 LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 40)  # 1,799 characters
-
-
-def _wait_idle(page, button: str, label: str) -> None:
-    page.wait_for_function(f"!document.querySelector('{button}').disabled", timeout=RUN_WAIT_MS)
-    assert page.locator(button).inner_text() == label
-
-
-def _wait_busy(page, button: str, label: str) -> None:
-    page.wait_for_function(f"document.querySelector('{button}').disabled", timeout=60_000)
-    assert label in page.locator(button).inner_text()
-
-
-def _audio_is_playable(page, selector: str) -> float:
-    """Seconds of audio the player holds (waits until it has loaded some)."""
-    page.wait_for_function(
-        f"(() => {{ const a = document.querySelector('{selector} audio');"
-        " return a && a.currentSrc && a.readyState >= 1 && a.duration > 0; })()", timeout=RUN_WAIT_MS)
-    return page.locator(f"{selector} audio").evaluate("(a) => a.duration")
 
 
 def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
@@ -41,9 +25,9 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     max_box.fill("1")
     max_box.press("Enter")
     page.locator("#tts-run").click()
-    _wait_busy(page, "#tts-run", "Speaking")
+    wait_busy(page, "#tts-run", "Speaking")
     page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
-    _wait_idle(page, "#tts-run", "Speak")
+    wait_idle(page, "#tts-run", "Speak")
     # The limit cut it: said in plain words, with the way to raise it, and no internal names.
     summary = page.locator("#tts-summary").inner_text()
     assert "cut at the 1 s duration limit" in summary and "raise Max duration" in summary, summary
@@ -53,21 +37,33 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     page.locator("#tts-text textarea").fill(LONG_TEXT + " " + LONG_TEXT)
     page.locator("#tts-counter").get_by_text("was cut off").wait_for(timeout=30_000)
 
-    # A long run, stopped once audio plays: idle again, the audio kept and downloadable.
+    # A long run, stopped once this run's stream holds over a second of audio (the player still holds
+    # the previous run's audio when it starts: waiting for "an <audio>" alone would stop it at once).
+    previous = audio_state(page, "#tts-player")
     page.locator("#tts-text textarea").fill(LONG_TEXT)
     max_box.fill("0")
     max_box.press("Enter")
     page.locator("#tts-run").click()
-    _wait_busy(page, "#tts-run", "Speaking")
-    page.wait_for_function("document.querySelector('#tts-player audio, #tts-player .waveform-container') !== null",
-                           timeout=RUN_WAIT_MS)
+    wait_busy(page, "#tts-run", "Speaking")
+    page.wait_for_function(
+        "(old) => { const a = document.querySelector('#tts-player audio'); const b = a && a.buffered;"
+        " return a && a.currentSrc && a.currentSrc !== old && b.length && b.end(b.length - 1) >= 1.0; }",
+        arg=(previous or {}).get("src"), timeout=RUN_WAIT_MS)
     page.locator("#tts-stop").click()
     summary = page.locator("#tts-summary")
     summary.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
-    _wait_idle(page, "#tts-run", "Speak")
-    assert re.search(r"Kept the first [\d.]+ s of audio", summary.inner_text()), summary.inner_text()
-    assert page.locator("#tts-download a").count() >= 1
-    assert _audio_is_playable(page, "#tts-player") > 0
+    wait_idle(page, "#tts-run", "Speak")
+    assert_no_progress(page, "#tts-summary")
+    kept = re.search(r"Kept the first ([\d.]+) s of audio", summary.inner_text())
+    assert kept, summary.inner_text()
+    kept_s = float(kept.group(1))
+    # The player's own time display shows the kept audio's length (whole seconds: at least 0:01),
+    # the same length the line states (AAC framing adds < 0.2 s), and it plays.
+    state = wait_audio_loaded(page, "#tts-player", at_least=kept_s - 0.1)
+    assert state["duration"] >= 1.0 and abs(state["duration"] - kept_s) < 0.25, (state, kept_s)
+    assert_audio_plays(page, "#tts-player")
+    wav = page.request.get(page.locator("#tts-download a").first.get_attribute("href")).body()
+    assert abs(sf.info(io.BytesIO(wav)).duration - kept_s) < 0.06
     assert page.locator("#tts-player").get_by_text("Error").count() == 0
     save_screenshot(page, "voice_stopped_keeps_audio")
 
@@ -75,7 +71,7 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     page.locator("#tts-text textarea").fill("   ")
     page.locator("#tts-run").click()
     page.get_by_text("Text is empty").first.wait_for(timeout=60_000)
-    _wait_idle(page, "#tts-run", "Speak")
+    wait_idle(page, "#tts-run", "Speak")
     assert page.locator("#tts-download a").count() >= 1
     for kept in ("#tts-player", "#tts-download"):
         assert page.locator(kept).get_by_text("Error", exact=True).count() == 0, kept
@@ -94,10 +90,10 @@ def test_cloning_example_runs_with_a_plain_summary(tiny_server, browser_page):
         state="attached", timeout=30_000)
     page.locator("#clone-consent input").check()
     page.locator("#clone-run").click()
-    _wait_busy(page, "#clone-run", "Cloning")
+    wait_busy(page, "#clone-run", "Cloning")
     summary = page.locator("#clone-summary")
     summary.get_by_text("s of audio from a").wait_for(timeout=RUN_WAIT_MS)
-    _wait_idle(page, "#clone-run", "Clone voice")
+    wait_idle(page, "#clone-run", "Clone voice")
     assert "First audio after" in summary.inner_text()
     assert page.locator("#clone-download a").count() >= 1
     save_screenshot(page, "cloning_example_done")
@@ -124,10 +120,10 @@ def test_agent_examples_run_and_the_frame_cap_samples_evenly(tiny_server, browse
         box.fill(value)
         box.press("Enter")
     page.locator("#agent-video-run").click()
-    _wait_busy(page, "#agent-video-run", "Running")
+    wait_busy(page, "#agent-video-run", "Running")
     status = page.locator("#agent-video-status")
     status.get_by_text("Done in").wait_for(timeout=RUN_WAIT_MS)
-    _wait_idle(page, "#agent-video-run", "Run the agent")
+    wait_idle(page, "#agent-video-run", "Run the agent")
     text = status.inner_text()
     assert "ran the agent on 8 frames of the 72-frame clip" in text and "one every 9 frames" in text, text
     assert "over the frame cap of 8" in text, text
