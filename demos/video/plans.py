@@ -18,10 +18,8 @@ Small hosts: when the host has less RAM than a plan's in-RAM variant needs,
 the plan keeps the offloaded transformer (fp8) and text encoder in files under
 the cache dir instead (diffusers' `offload_to_disk_path`, see
 shared/disk_offload.py); their `host_ram_gb` is the peak RSS measured at the
-real size by benchmarks/video_host_ram.py (docs/BENCHMARKS.md; for the
-leaf-level 6gb layout, the block-level figure as its bound: see
-DISK_PLAN_MEASURED), plus an allowance for the CUDA context and pinned staging
-copies.
+real size by benchmarks/video_host_ram.py (docs/BENCHMARKS.md), plus an
+allowance for the CUDA context and pinned staging copies.
 
 Two GPUs (`2x12gb`, `2x24gb`): accelerate places the transformer's blocks
 across both cards (`device_map` from its `_no_split_modules`), the text encoder
@@ -42,8 +40,8 @@ RUNTIME_OVERHEAD_GB = 5.0  # torch, CUDA context, the Python process, decoded fr
 ALL_RESOLUTIONS = tuple(RESOLUTIONS)
 # Disk plans at the real size with the CPU as onload device (benchmarks/video_host_ram.py, docs/BENCHMARKS.md,
 # "Helios host RAM"): peak RSS while loading, encoding once and running one transformer pass; `None` = not measured.
-# 2026-12-01, 14.3 B transformer + 5.7 B UMT5-XXL, busy 2-core VM. These runs predate two changes that can only
-# lower the figures: the 1 MiB mmap threshold (placeholders stayed resident) and fp8 cast before each group file
+# 14.3 B transformer + 5.7 B UMT5-XXL, busy 2-core VM. The block-level runs (2026-12-01) predate two changes that
+# can only lower their figures: the 1 MiB mmap threshold (placeholders stayed resident) and fp8 cast before each group file
 # is written (files were written in bf16, then re-stored as fp8).
 _BLOCK1_FP8 = {"peak_rss_gb": 10.3, "build_minutes": 12, "forward_s": 273,
                "source": "measured at the real size (8gb, first load); an upper bound, see above"}
@@ -51,11 +49,10 @@ DISK_PLAN_MEASURED = {
     "8gb": _BLOCK1_FP8,
     # The 8gb layout on the CPU (folders reused): 10.1 GB peak, its pass 724 s with a test run on the same cores.
     "12gb": {**_BLOCK1_FP8, "peak_rss_gb": 10.2, "source": "measured at the real size (12gb, folders reused)"},
-    # Leaf level: the real-size run was starved of CPU (nice 19, load average 34) and ended inside its pass with
-    # a kernel peak (VmHWM) of 0.92 GB; its full peak, build time and pass time are not measured. The block-level
-    # peak stands in as its bound: leaf groups are subsets of block groups (reduced-depth runs, BENCHMARKS).
-    "6gb": {"peak_rss_gb": _BLOCK1_FP8["peak_rss_gb"], "build_minutes": None, "forward_s": None,
-            "source": "not measured at the real size (0.92 GB when the run was stopped); bounded by the 8gb figure"},
+    # Leaf level, 2026-12-02, with both changes: first load (both folders written, 28.1 GB) 196 s, encode 151 s,
+    # one pass 648 s wall / 391 CPU s; peak RSS 2.33 GB sampled, 2.34 GB ru_maxrss.
+    "6gb": {"peak_rss_gb": 2.3, "build_minutes": 3.3, "forward_s": 648,
+            "source": "measured at the real size (6gb, first load)"},
 }
 # With CUDA streams diffusers forces one block per group, so on a GPU the 16gb disk plan has the 8gb layout.
 DISK_PLAN_MEASURED["16gb"] = DISK_PLAN_MEASURED["8gb"]
