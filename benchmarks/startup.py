@@ -7,6 +7,11 @@ first used, so nothing is loaded at start) on a free port, interleaved with a
 bare Gradio app (one Textbox: the floor no Gradio app can beat on this box),
 and reports each run's seconds, the medians, their ratio, which model
 libraries the app process had imported at start, and the load average.
+
+    python benchmarks/startup.py --runs 3 --baseline /tmp/before
+
+also times the checkout in /tmp/before (e.g. `git archive <commit> | tar -x -C /tmp/before`) in
+the same interleaved loop, for a before/after ratio measured side by side.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ app.launch(server_port=int(sys.argv[1]))
 HEAVY = ("torch", "transformers", "diffusers", "torchao", "matplotlib", "mistral_common")
 
 
-def one_run(tmp: str, bare: bool = False) -> float:
+def one_run(tmp: str, bare: bool = False, repo: Path = REPO) -> float:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -41,7 +46,7 @@ def one_run(tmp: str, bare: bool = False) -> float:
     cmd = ([sys.executable, "-c", BARE_GRADIO, str(port)] if bare else
            [sys.executable, "-m", "demos.app", "--tiny", "--port", str(port), "--cache-dir", tmp, "--outputs-dir", tmp])
     start = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
             try:
@@ -69,13 +74,22 @@ def imported_at_start() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout of the repo, timed in the same loop")
     args = parser.parse_args()
-    app, bare = [], []
+    app, bare, base = [], [], []
+    print("load average at start:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.runs):  # interleaved: both see the same machine load
+        for _ in range(args.runs):  # interleaved: all see the same machine load
+            if args.baseline:
+                base.append(one_run(tmp, repo=args.baseline))
             app.append(one_run(tmp))
             bare.append(one_run(tmp, bare=True))
     print("load average at end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    if base:
+        print(f"baseline {args.baseline} runs (s):", ", ".join(f"{t:.2f}" for t in base))
+        print(f"median: baseline {statistics.median(base):.2f} s, ratio to bare Gradio "
+              f"{statistics.median(base) / statistics.median(bare):.2f}; this checkout / baseline "
+              f"{statistics.median(app) / statistics.median(base):.2f}")
     print("release-hub --tiny runs (s):", ", ".join(f"{t:.2f}" for t in app))
     print("bare Gradio app runs (s):  ", ", ".join(f"{t:.2f}" for t in bare))
     print(f"median: release-hub {statistics.median(app):.2f} s, bare Gradio {statistics.median(bare):.2f} s, "
