@@ -40,22 +40,20 @@ RUNTIME_OVERHEAD_GB = 5.0  # torch, CUDA context, the Python process, decoded fr
 ALL_RESOLUTIONS = tuple(RESOLUTIONS)
 # Disk plans at the real size with the CPU as onload device (benchmarks/video_host_ram.py, docs/BENCHMARKS.md,
 # "Helios host RAM"): peak RSS while loading, encoding once and running one transformer pass; `None` = not measured.
-# 14.3 B transformer + 5.7 B UMT5-XXL, busy 2-core VM. The block-level runs (2026-12-01) predate two changes that
-# can only lower their figures: the 1 MiB mmap threshold (placeholders stayed resident) and fp8 cast before each group file
-# is written (files were written in bf16, then re-stored as fp8).
-_BLOCK1_FP8 = {"peak_rss_gb": 10.3, "build_minutes": 12, "forward_s": 273,
-               "source": "measured at the real size (8gb, first load); an upper bound, see above"}
+# 14.3 B transformer + 5.7 B UMT5-XXL, busy 2-core VM, 2026-12-02 (with the 1 MiB mmap threshold and fp8 cast at
+# write; the block-level figures of 2026-12-01, before both, were 10.2 GB peak and a 739 s first load).
 DISK_PLAN_MEASURED = {
-    "8gb": _BLOCK1_FP8,
-    # The 8gb layout on the CPU (folders reused): 10.1 GB peak, its pass 724 s with a test run on the same cores.
-    "12gb": {**_BLOCK1_FP8, "peak_rss_gb": 10.2, "source": "measured at the real size (12gb, folders reused)"},
-    # Leaf level, 2026-12-02, with both changes: first load (both folders written, 28.1 GB) 196 s, encode 151 s,
-    # one pass 648 s wall / 391 CPU s; peak RSS 2.33 GB sampled, 2.34 GB ru_maxrss.
-    "6gb": {"peak_rss_gb": 2.3, "build_minutes": 3.3, "forward_s": 648,
-            "source": "measured at the real size (6gb, first load)"},
+    # Block level 1, fp8: transformer folder written in 158 s (encoder folder reused; writing it is inside the 6gb
+    # run's 196 s for both, so a first load is at most ~5.9 min), encode 66 s, one pass 370 s wall / 382 CPU s;
+    # peak RSS 1.94 GB sampled, 1.96 GB ru_maxrss.
+    "8gb": {"peak_rss_gb": 2.0, "build_minutes": 5.9, "forward_s": 370, "source": "measured at the real size"},
+    # Leaf level, fp8: first load (both folders written, 28.1 GB) 196 s, encode 151 s, one pass 648 s wall /
+    # 391 CPU s (a test run shared the cores); peak RSS 2.33 GB sampled, 2.34 GB ru_maxrss.
+    "6gb": {"peak_rss_gb": 2.3, "build_minutes": 3.3, "forward_s": 648, "source": "measured at the real size"},
 }
 # With CUDA streams diffusers forces one block per group, so on a GPU the 16gb disk plan has the 8gb layout.
 DISK_PLAN_MEASURED["16gb"] = DISK_PLAN_MEASURED["8gb"]
+DISK_PLAN_MEASURED["12gb"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8)
 DISK_PLAN_MEASURED["cpu"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8) on the CPU
 CUDA_HOST_ALLOWANCE_GB = 1.5  # not measured here: CUDA context and pinned staging copies of one group
 DISK_GB = 28.1  # measured offload files: transformer fp8 14.6 GB + text encoder bf16 13.5 GB
