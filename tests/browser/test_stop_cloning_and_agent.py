@@ -1,4 +1,4 @@
-"""Stop in the Voice tab's cloning section and in the Game agent's video mode, as a person sees it in
+"""Stop in the Voice tab's cloning section, as a person sees it in
 headless chromium against `release-hub --tiny`: the tab is idle again, what was made before Stop is
 kept (playable, downloadable), and a line says it stopped."""
 from __future__ import annotations
