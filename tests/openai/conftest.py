@@ -13,10 +13,10 @@ from serving import REPO, SERVER_START_TIMEOUT_S, free_port, stop_server, wait_f
 from openai_client import KEY, make_client  # noqa: F401 - shared with the tests
 
 
-def _spawn(tmp, name: str, *extra: str, env_extra: dict | None = None):
+def _spawn(tmp, name: str, *extra: str, env_extra: dict | None = None, port: int | None = None):
     import os
 
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
                RELEASE_HUB_CHECK_PICKLE="1", **(env_extra or {}))  # GPU-task values pickled as spaces would
     log_path = tmp / f"{name}.log"
@@ -37,10 +37,26 @@ def openai_servers(tmp_path_factory):
     f = _spawn(tmp, "f", "--remote", f"voxtral={a[1]},{b[1]}", "--remote", f"pocket={dead},{a[1]}",
                env_extra={"RELEASE_HUB_REMOTE_API_KEY": KEY})
     servers = {"a": a, "b": b, "f": f}
+    spawn_args = {"a": ((), {"RELEASE_HUB_API_KEY": KEY}),
+                  "b": (("--source", f"pocket={tmp / 'no-such-dir'}"), {"RELEASE_HUB_API_KEY": KEY})}
+
+    def respawn(name: str) -> None:
+        """Start a killed remote again on its own port, so later tests (in any order) find it up."""
+        old_process, url, _ = servers[name]
+        if old_process.poll() is None:
+            return
+        extra, env_extra = spawn_args[name]
+        servers[name] = _spawn(tmp, f"{name}-respawned", *extra, env_extra=env_extra, port=int(url.rsplit(":", 1)[1]))
+        process, url, log_path = servers[name]
+        wait_for_http(url + "/", process, log_path, SERVER_START_TIMEOUT_S * 2)
+        info[name] = {"process": process, "url": url, "log": log_path}
+
     try:
         for process, url, log_path in servers.values():
             wait_for_http(url + "/", process, log_path, SERVER_START_TIMEOUT_S * 2)
-        yield {**{name: {"process": p, "url": u, "log": lg} for name, (p, u, lg) in servers.items()}, "dead": dead}
+        info = {**{name: {"process": p, "url": u, "log": lg} for name, (p, u, lg) in servers.items()}, "dead": dead,
+                "respawn": respawn}
+        yield info
     finally:
         for process, _, _ in servers.values():
             if process.poll() is None:

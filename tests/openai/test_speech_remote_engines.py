@@ -82,14 +82,17 @@ def test_remote_killed_mid_stream_then_failover(openai_servers, front):
     assert len(serving) == 1
     victim = next(name for name, url in urls.items() if url == serving[0])
     openai_servers[victim]["process"].kill()
-    with pytest.raises(Exception) as failure:
-        job.result(timeout=600)
-    assert "stopped mid-stream" in str(failure.value) and serving[0] in str(failure.value)
-    survivor = next(url for name, url in urls.items() if name != victim)
-    _, info = front.predict("Hello there.", "casual_male", 21, 1.2, 7, 0.32, api_name="/tts")
-    assert info["device"] == f"remote {survivor}"
-    down = next(b for b in remote_status(front) if b["url"] == serving[0])
-    assert down["healthy"] is False and down["failures"] >= 1
+    try:
+        with pytest.raises(Exception) as failure:
+            job.result(timeout=600)
+        assert "stopped mid-stream" in str(failure.value) and serving[0] in str(failure.value)
+        survivor = next(url for name, url in urls.items() if name != victim)
+        _, info = front.predict("Hello there.", "casual_male", 21, 1.2, 7, 0.32, api_name="/tts")
+        assert info["device"] == f"remote {survivor}"
+        down = next(b for b in remote_status(front) if b["url"] == serving[0])
+        assert down["healthy"] is False and down["failures"] >= 1
+    finally:
+        openai_servers["respawn"](victim)  # session-scoped: tests after this one, in any order, need it
 
 
 def test_forwarded_speech_does_not_wait_for_local_gpu_work(openai_servers, front):
