@@ -1,4 +1,6 @@
 """The before-download line: weights on disk? does the active profile's plan fit this machine?"""
+import pytest
+
 from demos.registry import load_demos
 from shared.hardware import HardwareInfo
 from shared.readiness import readiness_line, shortfall
@@ -35,20 +37,17 @@ def test_shortfall_counts_host_ram_too():
     assert "17 GB of host RAM (this machine: 8.0 GB)" in shortfall(plan("cpu", tiny_ram), tiny_ram)
 
 
-def test_missing_weights_line_states_the_download_size(tmp_path, monkeypatch):
+@pytest.mark.parametrize("key, expected", [
+    ("helios-distilled", "the first run downloads about 40.5 GB from `BestWishYsh/Helios-Distilled`"),
+    # Pocket TTS needs its codec repo too: both are named, with the size of both.
+    ("pocket", "about 0.5 GB from `eustlb/pocket-tts`, `eustlb/pocket-tts-audio-tokenizer`"),
+])
+def test_missing_weights_line_states_the_download_size_and_every_repo(tmp_path, monkeypatch, key, expected):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     load_demos()
     settings = Settings.from_args(["--cache-dir", str(tmp_path)])
-    line = readiness_line("helios-distilled", settings, "cpu", BIG_GPU_BOX)
-    assert "the first run downloads about 40.5 GB from `BestWishYsh/Helios-Distilled`" in line, line
-
-
-def test_cloning_line_names_the_codec_repo_too(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    load_demos()
-    settings = Settings.from_args(["--cache-dir", str(tmp_path)])
-    line = readiness_line("pocket", settings, "cpu", BIG_GPU_BOX)
-    assert "about 0.5 GB from `eustlb/pocket-tts`, `eustlb/pocket-tts-audio-tokenizer`" in line, line
+    line = readiness_line(key, settings, "cpu", BIG_GPU_BOX)
+    assert expected in line, line
 
 
 def test_a_model_in_the_cache_but_not_its_codec_lists_only_the_codec(tmp_path, monkeypatch):

@@ -198,15 +198,21 @@ def test_missing_codec_pointer_is_a_load_error(tiny_dir, tmp_path):
         engine.load(broken, plans.plan("cpu", CPU))
 
 
-def test_hub_codec_offline_and_uncached_is_files_missing(tiny_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+def _naming_the_hub_codec(tiny_dir, tmp_path):
+    """A copy of the tiny checkpoint whose processor config names the real codec repo (and no local codec)."""
     moved = tmp_path / "hubref"
     shutil.copytree(tiny_dir, moved)
     config = json.loads((moved / "processor_config.json").read_text())
     config["audio_tokenizer"]["audio_tokenizer_name_or_path"] = "eustlb/pocket-tts-audio-tokenizer"
     (moved / "processor_config.json").write_text(json.dumps(config))
     shutil.rmtree(moved / CODEC_SUBDIR)
+    return moved
+
+
+def test_hub_codec_offline_and_uncached_is_files_missing(tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    moved = _naming_the_hub_codec(tiny_dir, tmp_path)
     with pytest.raises(ModelFilesMissing, match="eustlb/pocket-tts-audio-tokenizer"):
         engine.resolve_codec_dir(moved)
 
@@ -258,12 +264,7 @@ def test_codec_missing_message_lists_every_repo_with_its_command(tiny_dir, tmp_p
     load_demos()  # registers the pocket spec, whose repos the message lists
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
-    moved = tmp_path / "hubref"
-    shutil.copytree(tiny_dir, moved)
-    config = json.loads((moved / "processor_config.json").read_text())
-    config["audio_tokenizer"]["audio_tokenizer_name_or_path"] = "eustlb/pocket-tts-audio-tokenizer"
-    (moved / "processor_config.json").write_text(json.dumps(config))
-    shutil.rmtree(moved / CODEC_SUBDIR)
+    moved = _naming_the_hub_codec(tiny_dir, tmp_path)
     with pytest.raises(ModelFilesMissing) as info:
         engine.resolve_codec_dir(moved)
     message = str(info.value)
