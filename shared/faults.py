@@ -1,14 +1,20 @@
-"""Fault injection for tests: simulate a CUDA out-of-memory inside an engine.
+"""Fault injection for tests: a CUDA out-of-memory, or a slow model, inside an engine.
 
-Set `RELEASE_HUB_FAULTS=oom:<model key>[:<count>]` (comma-separated for
-several) before starting the app: the first `count` (default 1) forward
-calls of that model's torch modules raise `torch.OutOfMemoryError`, exactly
-as a real CUDA OOM would surface mid-inference. Unset, this costs nothing.
+Set `RELEASE_HUB_FAULTS` (comma-separated items) before starting the app:
+- `oom:<model key>[:<count>]`: the first `count` (default 1) forward calls of
+  that model's torch modules raise `torch.OutOfMemoryError`, exactly as a real
+  CUDA OOM would surface mid-inference.
+- `slow:<model key>:<seconds>`: every forward call of one of the model's direct
+  sub-modules (a denoiser, an encoder, a decoder) first sleeps `seconds`, so a
+  tiny model's run lasts long enough for a test to press Stop part-way on any
+  machine. The numbers it computes are unchanged.
+Unset, this costs nothing.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,13 +23,14 @@ if TYPE_CHECKING:
 ENV = "RELEASE_HUB_FAULTS"
 
 
-def _armed_count(key: str) -> int:
+def _armed(fault: str, key: str) -> str | None:
+    """The value after `<fault>:<key>` in the environment ("" when absent), None when not armed."""
     for item in os.environ.get(ENV, "").split(","):
         kind, _, rest = item.strip().partition(":")
-        target, _, count = rest.partition(":")
-        if kind == "oom" and target == key:
-            return int(count or 1)
-    return 0
+        target, _, value = rest.partition(":")
+        if kind == fault and target == key:
+            return value
+    return None
 
 
 def _modules_of(model) -> list[torch.nn.Module]:
@@ -39,8 +46,12 @@ def _modules_of(model) -> list[torch.nn.Module]:
 
 
 def arm(model, key: str):
-    """Install the OOM fault on `model` if the environment asks for it."""
-    remaining = _armed_count(key)
+    """Install the faults the environment asks for on `model`."""
+    delay = _armed("slow", key)
+    if delay is not None:
+        _slow_down(model, float(delay))
+    oom = _armed("oom", key)
+    remaining = 0 if oom is None else int(oom or 1)
     if remaining <= 0:
         return model
     import torch  # only when a fault is armed (a model is loaded, so torch already is)
@@ -58,3 +69,12 @@ def arm(model, key: str):
     for module in _modules_of(model):
         module.register_forward_pre_hook(raise_oom)
     return model
+
+
+def _slow_down(model, seconds: float) -> None:
+    def sleep_first(module, args):
+        time.sleep(seconds)
+
+    for module in _modules_of(model):
+        for child in module.children():
+            child.register_forward_pre_hook(sleep_first)

@@ -89,3 +89,12 @@ def stop_server(process: subprocess.Popen) -> None:
         process.kill()
         process.wait(timeout=20)
     signal_group(signal.SIGKILL)  # whatever it forked and left behind
+
+
+def patient_client(url: str, **kwargs):
+    """A gradio_client Client with a 300 s HTTP timeout per step: httpx's default 5 s is too short on a busy
+    2-core machine where the server is running a model (CI failed on a ReadTimeout with the default)."""
+    import httpx
+    from gradio_client import Client
+
+    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(300)}, **kwargs)

@@ -61,6 +61,9 @@ SAMPLE_RATE = 24_000
 SAMPLES_PER_FRAME = 1920  # both models: 12.5 frames per second at 24 kHz
 MAX_BODY_BYTES = 64 * 1024  # a JSON speech request; the text limit is far below
 MAX_VOICE_UPLOAD_BYTES = 20 * 1024 * 1024
+# A refused request's body is still read (and dropped) up to this size: urllib and httpx send the whole body
+# before reading the answer, so answering early and closing makes them fail with a broken pipe, not our 413.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 VOICE_TTL_S = 24 * 3600  # uploaded reference voices are deleted after a day, like Gradio's uploads
 SPEED_RANGE = (0.25, 4.0)
 CFG_RANGE = (0.0, 10.0)
@@ -349,6 +352,7 @@ class SpeechAPI:
             req = self.parse(await self._json_body(request))
             job = await self._start(req, request)
         except Exception as exc:
+            await _drain(request)
             return map_error(exc).response()
         headers = {"x-release-hub-seed": str(req.seed), "x-release-hub-model": req.model}
         if req.stream_format is None:
@@ -475,6 +479,7 @@ class SpeechAPI:
             finally:
                 await form.close()  # the spooled upload files
         except Exception as exc:
+            await _drain(request)
             return map_error(exc).response()
         return JSONResponse(meta)
 
@@ -526,6 +531,19 @@ class SpeechAPI:
         router.add_api_route("/v1/audio/voices", self.create_voice, methods=["POST"], include_in_schema=False)
         router.add_api_route("/v1/audio/voices/{voice_id}", self.delete_voice, methods=["DELETE"], include_in_schema=False)
         return list(router.routes)
+
+
+async def _drain(request: Request) -> None:
+    """Read and drop what is left of a refused request's body (see DRAIN_LIMIT_BYTES); past that limit
+    the connection is closed as before."""
+    read = 0
+    try:
+        async for part in request.stream():
+            read += len(part)
+            if read > DRAIN_LIMIT_BYTES:
+                return
+    except Exception:  # noqa: BLE001 - the body was consumed already, or the client went away
+        return
 
 
 async def _cancel_on_disconnect(request: Request, job: Job, every_s: float = 0.5) -> None:

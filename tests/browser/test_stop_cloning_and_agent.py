@@ -1,4 +1,4 @@
-"""Stop in the Voice tab's cloning section, as a person sees it in
+"""Stop in the Voice tab's cloning section and in the Game agent's Video tab, as a person sees it in
 headless chromium against `release-hub --tiny`: the tab is idle again, what was made before Stop is
 kept (playable, downloadable), and a line says it stopped."""
 from __future__ import annotations
@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 import soundfile as sf
 from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, save_screenshot,
                              wait_audio_loaded, wait_busy, wait_idle)
+from serving import start_server, stop_server
 
 # 16 sentence groups for Pocket TTS (the section's 1,000-character limit): the tiny model makes one
 # group at a time, so a run lasts long enough to be stopped after its first audio.
@@ -57,3 +59,57 @@ def test_cloning_stop_keeps_the_audio_made_so_far(tiny_server, browser_page):
     assert page.locator("#clone-player").get_by_text("Error", exact=True).count() == 0
     save_screenshot(page, "cloning_stopped_keeps_audio")
 
+
+
+@pytest.fixture(scope="module")
+def slow_agent_server(tmp_path_factory):
+    """A tiny server whose NitroGen sleeps 0.5 s before each sub-module call (shared/faults.py): the tiny
+    model does a 36-frame clip in ~11 s, over before Stop lands on a quiet machine; slowed, one frame batch
+    takes ~7 s of sleep and the clip over a minute, whatever the machine's speed."""
+    tmp = tmp_path_factory.mktemp("slow-agent")
+    process, url, _ = start_server(tmp, env_extra={"RELEASE_HUB_FAULTS": "slow:nitrogen:0.5"})
+    try:
+        yield url
+    finally:
+        stop_server(process)
+
+
+def test_agent_video_stop_keeps_the_actions_made_so_far(slow_agent_server, browser_page):
+    page = browser_page
+    page.goto(slow_agent_server)
+    page.get_by_role("tab", name="Game agent").click()
+    page.get_by_role("tab", name="Video", exact=True).click()
+    page.locator("#agent-video-examples").locator("video, img, button").first.click()
+    page.locator("#agent-video-input video").wait_for(state="attached", timeout=30_000)
+    # Every frame of the 72-frame clip, capped at 48 on this profile: 36 frames, 9 batches of 4.
+    stride = page.locator("#agent-video-stride input[type=number]")
+    stride.fill("1")
+    stride.press("Enter")
+    page.locator("#agent-video-run").click()
+    wait_busy(page, "#agent-video-run", "Running")
+    # Progress runs 5 % -> 85 % over the frames (8.9 % a batch): past 15 %, one batch is done.
+    page.wait_for_function(
+        "(() => { const m = document.querySelector('#agent-video-status').innerText.match(/([\\d.]+)\\s*%/);"
+        " return m && parseFloat(m[1]) >= 15; })()", timeout=RUN_WAIT_MS)
+    page.locator("#agent-video-stop").click()
+
+    status = page.locator("#agent-video-status")
+    status.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
+    wait_idle(page, "#agent-video-run", "Run the agent")
+    assert_no_progress(page, "#agent-video-status")
+    text = status.inner_text()
+    ran = re.search(r"ran the agent on (\d+) frames? of the 72-frame clip", text)
+    assert ran and "Kept what was done" in text, text
+    kept = int(ran.group(1))
+    assert 0 < kept < 36, text
+
+    # The partial results are shown and downloadable: the overlay video, the timeline, the actions.
+    page.wait_for_function("(() => { const v = document.querySelector('#agent-video-output video');"
+                           " return v && v.readyState >= 1 && v.duration > 0; })()", timeout=60_000)
+    page.locator("#agent-video-plot img").wait_for(state="visible", timeout=60_000)
+    link = page.locator("#agent-video-actions a").first
+    actions = page.request.get(link.get_attribute("href")).json()
+    assert len(actions["chunks"]) == kept, (len(actions["chunks"]), text)
+    assert actions["info"]["cancelled"] is True
+    assert all(len(c["buttons"]) == 18 for c in actions["chunks"])
+    save_screenshot(page, "agent_video_stopped_keeps_actions")

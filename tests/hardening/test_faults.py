@@ -3,10 +3,10 @@ checkpoint. Each gives a clear message, and the app keeps serving."""
 import numpy as np
 import pytest
 import soundfile as sf
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
-from serving import start_server, stop_server
+from serving import patient_client, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def speechlike_wav(path, seconds=3.0, sr=44100):
 
 def test_out_of_memory_is_reported_and_the_next_request_succeeds(faulty_server):
     url, tmp = faulty_server
-    client = Client(url, verbose=False)
+    client = patient_client(url)
     reference = handle_file(str(speechlike_wav(tmp / "ref.wav")))
     with pytest.raises(Exception) as info:
         client.predict(text="Hello there.", reference_audio=reference, seed=1, api_name="/clone_voice")
@@ -45,7 +45,7 @@ def test_out_of_memory_is_reported_and_the_next_request_succeeds(faulty_server):
 
 def test_corrupt_checkpoint_names_the_file_and_other_tabs_keep_serving(faulty_server):
     url, tmp = faulty_server
-    client = Client(url, verbose=False)
+    client = patient_client(url)
     frame = tmp / "frame.png"
     Image.new("RGB", (320, 240), "green").save(frame)
     with pytest.raises(Exception) as info:

@@ -16,12 +16,13 @@ import uuid
 import numpy as np
 import pytest
 import soundfile as sf
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from shared.uploads import NOT_UPLOADED
 
 import raw_api
+from serving import patient_client
 
 FILE_TYPES = {"image", "video", "audio", "file"}
 META = {"_type": "gradio.FileData"}
@@ -113,7 +114,7 @@ def test_every_file_input_refuses_every_server_path(tiny_server, tiny_server_dir
 
 
 def test_a_real_upload_still_works(tiny_server, tmp_path):
-    client = Client(tiny_server, verbose=False)
+    client = patient_client(tiny_server)
     png = tmp_path / "frame.png"
     Image.new("RGB", (80, 60), "blue").save(png)
     actions = client.predict(frame=handle_file(str(png)), api_name="/agent_frame")

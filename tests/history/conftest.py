@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from serving import start_server, stop_server
+from serving import patient_client, start_server, stop_server
 
 # The inputs each tab records (the contract "Reuse settings" reads).
 TAB_INPUTS = {
@@ -58,14 +58,13 @@ def make_one_of_each(client, media: dict[str, Path]) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def restarted_server(tmp_path_factory):
     """(url, outputs dir, {demo: item id}) of a server started a second time on the same outputs dir."""
-    from gradio_client import Client
 
     tmp = tmp_path_factory.mktemp("history-restart")
     outputs = tmp / "mnt" / "release-hub" / "outputs"  # a separate "volume", not the default ./outputs
     media = write_media(tmp / "media")
     process, url, _ = start_server(tmp, "--outputs-dir", str(outputs))
     try:
-        client = Client(url, verbose=False)
+        client = patient_client(url)
         made = make_one_of_each(client, media)
         before = client.predict(page_size=100, api_name="/history")
     finally:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from gradio_client import Client
 
 from tests.history.conftest import TAB_INPUTS
+from serving import patient_client
 
 
 def test_every_tab_result_is_listed_again_after_a_restart(restarted_server):
-    client = Client(restarted_server["url"], verbose=False)
+    client = patient_client(restarted_server["url"])
     after = client.predict(page_size=100, api_name="/history")
     before = restarted_server["before"]
     assert before["total"] == 5 and {i["demo"] for i in before["items"]} == set(TAB_INPUTS)
@@ -32,7 +32,7 @@ def test_every_tab_result_is_listed_again_after_a_restart(restarted_server):
 
 @pytest.mark.parametrize("demo", sorted(TAB_INPUTS))
 def test_each_sidecar_records_every_input_of_its_tab(restarted_server, demo):
-    client = Client(restarted_server["url"], verbose=False)
+    client = patient_client(restarted_server["url"])
     item = next(i for i in restarted_server["before"]["items"] if i["demo"] == demo)  # the real run's result
     files, sidecar = client.predict(item_id=item["id"], api_name="/history_item")
     assert sidecar["schema"] == "release-hub.output" and sidecar["schema_version"] == 1
@@ -54,7 +54,7 @@ def test_each_sidecar_records_every_input_of_its_tab(restarted_server, demo):
 def test_delete_removes_every_file_and_unused_inputs(restarted_server, tmp_path):
     from gradio_client import handle_file
 
-    client = Client(restarted_server["url"], verbose=False)
+    client = patient_client(restarted_server["url"])
     outputs = restarted_server["outputs"]
     media = restarted_server["media"]
     # A fresh result to delete (the others stay for the browser test): a new clip, so its saved input is its own.

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 
 from demos.voice.voxtral.voices import label as voice_label
 from shared.outputs import new_output_path, write_sidecar
+from serving import patient_client
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "history"
 
@@ -58,7 +58,7 @@ def _synthetic(outputs: Path, like_item: str, demo: str, inputs: dict, info: dic
 
 @pytest.fixture(scope="module")
 def items(restarted_server):
-    client = Client(restarted_server["url"], verbose=False)
+    client = patient_client(restarted_server["url"])
     found = {i["demo"]: i["id"] for i in reversed(client.predict(page_size=100, api_name="/history")["items"])}
     outputs = restarted_server["outputs"]
     now = time.time()

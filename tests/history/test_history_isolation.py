@@ -3,9 +3,8 @@ one user cannot list, fetch or delete the other's results, through the API or in
 from __future__ import annotations
 
 import pytest
-from gradio_client import Client
 
-from serving import start_server, stop_server
+from serving import patient_client, start_server, stop_server
 
 LOGINS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 
@@ -25,7 +24,7 @@ def logins_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def made(logins_server):
     url, outputs = logins_server
-    clients = {user: Client(url, auth=(user, password), verbose=False) for user, password in LOGINS.items()}
+    clients = {user: patient_client(url, auth=(user, password)) for user, password in LOGINS.items()}
     ids = {}
     for user, client in clients.items():
         client.predict(text=f"Said by {user}.", voice="casual_male", seed=1, max_seconds=0.6, api_name="/tts")
@@ -61,7 +60,7 @@ def test_one_user_cannot_fetch_or_delete_the_others(made):
 def test_anonymous_callers_are_refused(logins_server):
     url, _ = logins_server
     with pytest.raises(Exception):
-        Client(url, verbose=False).predict(api_name="/history")
+        patient_client(url).predict(api_name="/history")
 
 
 def test_two_browser_logins_see_only_their_own_rows(made, _browser, logins_server):

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from demos.voice.openai_api import access_rule, map_error
 from shared.queue_jobs import QueuedJobs, QueueFull
 from shared.settings import Settings
+from serving import patient_client
 
 
 @pytest.mark.parametrize("env,share,enabled,key", [
@@ -67,9 +68,8 @@ def test_jobs_wait_in_the_same_gpu_line_as_tab_events():
     app.queue(max_size=1)
     _, url, _ = app.launch(prevent_thread_lock=True, app_kwargs={"routes": list(router.routes)}, quiet=True)
     try:
-        from gradio_client import Client
 
-        client = Client(url, verbose=False)
+        client = patient_client(url)
         tab_job = client.submit("x", api_name="/tab")
         assert tab_running.wait(60)
         results = {}

@@ -157,6 +157,24 @@ def test_bad_key(openai_servers, headers, match):
     assert code == 401 and match in answer["error"]["message"] and answer["error"]["code"] == "invalid_api_key"
 
 
+
+def test_refused_large_bodies_still_get_our_answer(a, openai_servers):
+    """A refused body is read (and dropped) before the answer goes out: answered early, a client still sending
+    gets a broken pipe instead of our 413 (CI saw it once with a 1 MiB body; 16 MiB overflows loopback buffers
+    every time)."""
+    url, auth = openai_servers["a"]["url"], {"Authorization": f"Bearer {KEY}"}
+    big = json.dumps({**SPEAK, "input": "a" * (16 << 20)}).encode()
+    code, answer = _post(url, big, auth)  # refused on its Content-Length
+    assert code == 413 and "limit is 65,536" in answer["error"]["message"]
+    chunked = iter([b'{"input": "' + b"a" * (1 << 20)] + [b"a" * (1 << 20)] * 15)
+    code, answer = _post(url, chunked, {**auth, "Transfer-Encoding": "chunked"})  # no length: refused while reading
+    assert code == 413 and "over 65,536 bytes" in answer["error"]["message"]
+    code, answer = _post(url, big, {})  # refused before the body is looked at
+    assert code == 401 and answer["error"]["code"] == "invalid_api_key"
+    with pytest.raises(openai.APIStatusError, match="limit is 20,971,520") as too_big:
+        a.audio.voices.create(audio_sample=("big.wav", b"\0" * (24 << 20), "audio/wav"), consent="true", name="me")
+    assert too_big.value.status_code == 413
+
 def _reference_wav() -> bytes:
     sr = 24_000
     t = np.arange(3 * sr) / sr

@@ -10,21 +10,21 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from gradio_client import Client
 
 from openai_client import make_client
+from serving import patient_client
 
 SPEAK = dict(model="voxtral-4b-tts", input="Hello there.", voice="casual_male", response_format="pcm")
 EXTRA = {"seed": 21, "max_new_tokens": 4}
 
 
-def remote_status(front: Client) -> list[dict]:
+def remote_status(front) -> list[dict]:
     return front.predict(api_name="/status")["remote_backends"]["voxtral"]
 
 
 @pytest.fixture(scope="module")
 def front(openai_servers):
-    return Client(openai_servers["f"]["url"] + "/", verbose=False)
+    return patient_client(openai_servers["f"]["url"] + "/")
 
 
 def test_forwarded_bytes_equal_the_remote_s_own(openai_servers):

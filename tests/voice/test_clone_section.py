@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from demos.voice.cloning.reference import SAMPLE_RATE
+from serving import patient_client
 
 
 def voiced_tone(seconds: float, sr: int, f0: float = 200.0) -> np.ndarray:
@@ -52,9 +53,8 @@ def section_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def section_client(section_server):
-    from gradio_client import Client
 
-    return Client(section_server[0], verbose=False)
+    return patient_client(section_server[0])
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
-from serving import free_port
+from serving import free_port, patient_client
 from shared import zerogpu
 
 TASKS = {"voxtral_task", "clone_task", "video_task", "agent_task"}
@@ -36,7 +36,7 @@ def app_client(tmp_path_factory):
     app = build_app(settings)
     launch(app, settings, prevent_thread_lock=True, quiet=True)
     try:
-        yield Client(f"http://127.0.0.1:{settings.port}/", verbose=False), tmp
+        yield patient_client(f"http://127.0.0.1:{settings.port}/"), tmp
     finally:
         app.close()
         mp.undo()

@@ -20,10 +20,10 @@ import numpy as np
 import psutil
 import pytest
 import soundfile as sf
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
-from serving import start_server, stop_server
+from serving import patient_client, start_server, stop_server
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -56,7 +56,7 @@ def zerogpu(tmp_path_factory):
         process, url, log = start_server(tmp, env_extra=env, entry=(str(HERE / "launch_zerogpu_app.py"),),
                                          timeout=600)
         token = ip_token("visitor-1")
-        client = Client(url, headers={"X-IP-Token": token}, verbose=False)
+        client = patient_client(url, headers={"X-IP-Token": token})
         try:
             yield {"api": api, "url": url, "client": client, "token": token, "pid": process.pid, "tmp": tmp,
                    "log": log}
