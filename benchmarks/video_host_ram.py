@@ -23,7 +23,8 @@ In-RAM variants (plans for a host with plenty of RAM) need more than this
 machine can give (~18 GB is our ceiling): they are listed, not run.
 `--encoder-compare` measures the text-encoder choice: the disk-offloaded
 encoder (folder reused) against unloading it and reloading it from the
-checkpoint for each new prompt.
+checkpoint for each new prompt; `--drop-caches` starts each run with an empty page
+cache (cold files, as on a host whose RAM the transformer already fills).
 """
 from __future__ import annotations
 
@@ -182,6 +183,15 @@ def encoder_child(args) -> dict:
             "peak_anon_rss_sampled_gb": round(sampler.peak_anon / GIB, 2)}
 
 
+def _drop_page_cache() -> str:
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        return f"not dropped ({exc.strerror})"
+    return "dropped"
+
+
 def run_child(extra: list[str], args) -> dict:
     cmd = [sys.executable, __file__, "--root", str(args.root), "--cache", str(args.cache), "--variant", args.variant,
            "--host-ram", str(args.host_ram), "--device", args.device, "--seq", str(args.seq),
@@ -212,6 +222,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep each plan's offload folders")
     parser.add_argument("--encoder-compare", action="store_true")
     parser.add_argument("--encoder-modes", default="disk,reload,disk,reload")
+    parser.add_argument("--drop-caches", action="store_true",
+                        help="empty the page cache before each encoder run (root): a small host cannot keep "
+                             "11 GB of encoder files cached beside the transformer")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--encoder-mode", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
@@ -240,7 +253,8 @@ def main() -> None:
 
     if args.encoder_compare:
         for mode in args.encoder_modes.split(","):  # interleaved; a first disk run builds the folder if missing
-            emit(run_child(["--encoder-mode", mode], args))
+            cache = _drop_page_cache() if args.drop_caches else "as left by the previous run"
+            emit({**run_child(["--encoder-mode", mode], args), "page_cache": cache})
         return
     from demos.video import engine
 

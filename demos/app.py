@@ -8,7 +8,7 @@ from typing import Sequence
 
 import gradio as gr
 
-from shared import hardware, hub, zerogpu
+from shared import hardware, hub, model_files, zerogpu
 from shared.media import MAX_UPLOAD_BYTES
 from shared.profiles import resolve_profile
 from shared.settings import Settings, read_auth_file
@@ -293,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = build_app(settings)
     ctx = app.release_hub_context
     log.info("Profile %s on %s; outputs in %s", ctx.profile, ctx.hw.device_name, settings.outputs_dir)
+    model_files.prune_orphaned_offload_files(settings)  # tens of GB that no load can use any more
     launch(app, settings)
 
 

@@ -7,8 +7,8 @@ around that hook:
 
 - one offload folder per (model, component, offload layout, checkpoint) under
   the cache dir, written once (with progress: tens of GB), reused on every
-  later load, rebuilt when the checkpoint's files change, removed with
-  `remove_offload_files`;
+  later load, rebuilt when the checkpoint's files change, and removed at the
+  app's next start once the checkpoint is gone (`shared.model_files`);
 - loading that never holds the component in RAM: the module is built on the
   meta device and each checkpoint tensor becomes a zero-copy memory map of its
   bytes, so diffusers' writer reads one group at a time and each map is
@@ -37,11 +37,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# Where the folders live and how they are removed: torch-free, so the app can prune them at start.
+from shared.model_files import OFFLOAD_DIRNAME, folder_bytes, offload_root, remove_offload_files  # noqa: F401
 from shared.tasks import Progress, no_progress
 
 log = logging.getLogger(__name__)
 
-OFFLOAD_DIRNAME = "offload"
 MARKER = "offload-complete.json"
 GB = 1e9
 # safetensors dtype codes (https://github.com/huggingface/safetensors, format spec).
@@ -65,10 +66,6 @@ class DiskOffload:
         return f"{level}-{'fp8' if self.fp8 else 'native'}"
 
 
-def offload_root(cache_dir) -> Path:
-    return Path(cache_dir) / OFFLOAD_DIRNAME
-
-
 def checkpoint_fingerprint(component_dir: Path) -> str:
     """Names, sizes and mtimes of the component's config and weight files
     (hashing tens of GB of content would take minutes; any rewrite or
@@ -85,26 +82,8 @@ def offload_folder(cache_dir, model_key: str, component: str, layout: DiskOffloa
     return offload_root(cache_dir) / model_key / f"{component}-{layout.signature()}-{checkpoint_fingerprint(component_dir)}"
 
 
-def folder_bytes(folder: Path) -> int:
-    try:
-        return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file())
-    except FileNotFoundError:
-        return 0
-
-
 def is_complete(folder: Path) -> bool:
     return (Path(folder) / MARKER).is_file()
-
-
-def remove_offload_files(cache_dir, model_key: str | None = None) -> int:
-    """Delete the offload folders of one model (or all); returns bytes freed.
-    Call it wherever the model's own files are removed."""
-    target = offload_root(cache_dir) / model_key if model_key else offload_root(cache_dir)
-    if not target.exists():
-        return 0
-    freed = sum(folder_bytes(Path(d)) for d, _, _ in os.walk(target))
-    shutil.rmtree(target, ignore_errors=True)
-    return freed
 
 
 def _remove_stale_siblings(folder: Path) -> None:

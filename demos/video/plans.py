@@ -56,6 +56,11 @@ DISK_PLAN_MEASURED["16gb"] = DISK_PLAN_MEASURED["8gb"]
 DISK_PLAN_MEASURED["12gb"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8)
 DISK_PLAN_MEASURED["cpu"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8) on the CPU
 CUDA_HOST_ALLOWANCE_GB = 1.5  # not measured here: CUDA context and pinned staging copies of one group
+# Text encoder per new prompt, disk-offloaded, page cache dropped (median of 2; docs/BENCHMARKS.md,
+# `video_host_ram.py --encoder-compare --drop-caches`): the reason the small-host plans do not reload it.
+ENCODER_COLD_PROMPT_S = 23.1
+ENCODER_PEAK_RSS_GB = 0.47
+ENCODER_RELOAD_RSS_GB = 9.0
 DISK_GB = 28.1  # measured offload files: transformer fp8 14.6 GB + text encoder bf16 13.5 GB
 # Transformer weight per GPU (GB) in the two-GPU plans.
 TWO_GPU_TRANSFORMER_GB = {"2x12gb": (8.5, 6.0), "2x24gb": (18.0, 11.0)}
@@ -98,7 +103,10 @@ def _disk_plan(key: str, profile: str, *, device: str, offload: str, blocks: int
         f"pass reads its {TRANSFORMER_FP8_GB:g} GB back from disk (page cache permitting), so a step is disk-bound: "
         f"use a fast NVMe drive. (One pass at a tiny size: "
         f"{_measured(measured['forward_s'], '{:g} s on our busy 2-core CPU test machine, CPU compute included', 'time')}; "
-        f"leaf and block layouts cost the same CPU time per layer.)",
+        f"leaf and block layouts cost the same CPU time per layer.) The text encoder is read back leaf by leaf "
+        f"once per new prompt ({ENCODER_COLD_PROMPT_S:g} s for a 64-token prompt from a cold disk on our quiet 2-core test machine, "
+        f"at {ENCODER_PEAK_RSS_GB:g} GB RSS; reloading it from the checkpoint instead was 0.89x the time but held "
+        f"{ENCODER_RELOAD_RSS_GB:g} GB), and a repeated prompt skips it: its embeddings are cached.",
     )
 
 

@@ -30,8 +30,14 @@ def test_no_model_library_is_imported_before_the_first_http_200_nor_by_a_page_lo
     import httpx
     from gradio_client import Client
 
+    # An offload folder whose checkpoint is gone (the tiny ones are only written on first use): the
+    # start removes it, without importing torch for that.
+    orphan = tmp_path / "cache" / "offload" / "helios-distilled" / "transformer-leaf-fp8-0123456789abcdef"
+    orphan.mkdir(parents=True)
+    (orphan / "group_0.safetensors").write_bytes(b"\0" * 1024)
     process, url, log_path = start_server(tmp_path, entry=("-X", "importtime", "-m", "demos.app"))
     try:
+        assert not orphan.parent.exists(), "the orphaned offload folder is still there"
         at_first_200 = log_path.read_text()
         assert "import time:" in at_first_200 and re.search(r"\|\s*gradio$", at_first_200, re.M), \
             "the server's -X importtime log is missing: this test would prove nothing"
