@@ -21,6 +21,9 @@ It records
   - with cuda: peak VRAM (torch.cuda.max_memory_allocated) and seconds per chunk.
 In-RAM variants (plans for a host with plenty of RAM) need more than this
 machine can give (~18 GB is our ceiling): they are listed, not run.
+`--in-ram-compare` measures loading the in-RAM fp8 plan both ways, interleaved
+(see in_ram_load_child); run it on reduced-depth checkpoints
+(`helios_realsize.py --transformer-layers N`) when the real one does not fit.
 `--encoder-compare` measures the text-encoder choice: the disk-offloaded
 encoder (folder reused) against unloading it and reloading it from the
 checkpoint for each new prompt; `--drop-caches` starts each run with an empty page
@@ -192,6 +195,54 @@ def _drop_page_cache() -> str:
     return "dropped"
 
 
+def in_ram_load_child(args) -> dict:
+    """Host RAM of loading an in-RAM fp8 plan for one GPU (6gb; 8gb-16gb load the same way): the pipeline as
+    `demos.video.engine.load_pipeline` builds it, the GPU placement left out (GPU-only). `--in-ram-load new`
+    reads the transformer as fp8 tensor by tensor (what the app does); `old` is `from_pretrained` in bf16
+    followed by `enable_layerwise_casting` (what it did before)."""
+    import torch
+
+    from demos.video import engine, plans
+    from demos.video.variants import VARIANTS
+
+    torch.set_num_threads(args.threads)
+    variant = VARIANTS[args.variant]
+    big = plans.in_ram_host_gb() + 8.0
+    plan = plans.plan(variant.key, "6gb", _hw("cuda", big))
+    assert plan.fp8_layerwise and not plan.offload_to_disk, plan
+    engine.apply_plan_to_pipeline = lambda pipe, plan: pipe
+    if args.in_ram_load == "new":
+        engine.execution_device = lambda plan: torch.device("cuda")  # takes the GPU plans' loading branch
+    else:
+        engine.execution_device = lambda plan: torch.device("cpu")  # plain from_pretrained
+    with RssSampler() as sampler:
+        started, cpu = time.perf_counter(), time.process_time()
+        pipe = engine.load_pipeline(args.root, variant, plan, cache_dir=args.cache)
+        if args.in_ram_load == "old":
+            pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.bfloat16)
+        load_s = time.perf_counter() - started
+        load_cpu_s = time.process_time() - cpu
+        sampler.sample()
+        after = sampler.proc.memory_info()
+        peak_at_load = sampler.peak_rss
+        # Then what a run adds, as in `child`: one encode and one tiny transformer pass (on the CPU).
+        eng = engine.HeliosEngine(pipe, variant, plan)
+        embeds, _ = eng.prompts.get(pipe, PROMPT, None, guidance=False, device=torch.device("cpu"),
+                                    max_sequence_length=args.seq)
+        latent = torch.randn(1, 16, 1, 16, 16, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+        with torch.no_grad():
+            result = pipe.transformer(hidden_states=latent, timestep=torch.tensor([500]),
+                                      encoder_hidden_states=embeds.to(torch.bfloat16), return_dict=False)[0]
+    fp8 = sum(p.numel() for p in pipe.transformer.parameters() if p.dtype == torch.float8_e4m3fn)
+    return {"in_ram_load": args.in_ram_load, "transformer_blocks": len(pipe.transformer.blocks),
+            "fp8_params": fp8, "load_s": round(load_s, 1), "load_cpu_s": round(load_cpu_s, 1),
+            "rss_after_load_gb": round(after.rss / GIB, 2), "anon_rss_after_load_gb": round((after.rss - after.shared) / GIB, 2),
+            "peak_rss_during_load_gb": round(peak_at_load / GIB, 2),
+            "forward_finite": bool(torch.isfinite(result.float()).all()),
+            "peak_rss_sampled_gb": round(sampler.peak_rss / GIB, 2),
+            "peak_anon_rss_sampled_gb": round(sampler.peak_anon / GIB, 2)}
+
+
 def run_child(extra: list[str], args) -> dict:
     cmd = [sys.executable, __file__, "--root", str(args.root), "--cache", str(args.cache), "--variant", args.variant,
            "--host-ram", str(args.host_ram), "--device", args.device, "--seq", str(args.seq),
@@ -225,6 +276,10 @@ def main() -> None:
     parser.add_argument("--drop-caches", action="store_true",
                         help="empty the page cache before each encoder run (root): a small host cannot keep "
                              "11 GB of encoder files cached beside the transformer")
+    parser.add_argument("--in-ram-compare", action="store_true",
+                        help="host RAM of loading the in-RAM fp8 plan, read as fp8 (new) vs from_pretrained+cast (old)")
+    parser.add_argument("--in-ram-modes", default="old,new,old,new")
+    parser.add_argument("--in-ram-load", choices=("new", "old"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--encoder-mode", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
@@ -235,6 +290,9 @@ def main() -> None:
         return
     if args.encoder_mode:
         print(json.dumps(encoder_child(args)), flush=True)
+        return
+    if args.in_ram_load:
+        print(json.dumps(in_ram_load_child(args)), flush=True)
         return
     import shutil
 
@@ -251,6 +309,10 @@ def main() -> None:
             with open(args.out, "a") as handle:
                 handle.write(line + "\n")
 
+    if args.in_ram_compare:
+        for mode in args.in_ram_modes.split(","):
+            emit(run_child(["--in-ram-load", mode], args))
+        return
     if args.encoder_compare:
         for mode in args.encoder_modes.split(","):  # interleaved; a first disk run builds the folder if missing
             cache = _drop_page_cache() if args.drop_caches else "as left by the previous run"

@@ -188,9 +188,15 @@ def _target_dtype(model, name: str, dtype: torch.dtype, source: torch.dtype) -> 
     return dtype
 
 
-def assign_lazy_checkpoint(model: torch.nn.Module, component_dir: Path, dtype: torch.dtype) -> None:
+def assign_lazy_checkpoint(model: torch.nn.Module, component_dir: Path, dtype: torch.dtype, *,
+                           fp8_now: bool = False) -> None:
     """Point every meta parameter at its checkpoint bytes (zero-copy when the
-    checkpoint dtype is the target dtype, as for Helios' bf16 files)."""
+    checkpoint dtype is the target dtype, as for Helios' bf16 files).
+
+    `fp8_now`: a parameter that fp8 storage made fp8 on meta is read into RAM
+    as fp8 at once, one tensor at a time (for models kept in RAM: never whole
+    in bf16). Disk offloading leaves it mapped instead, and casts each group
+    just before writing it."""
     index = {}
     for path in _checkpoint_files(component_dir):
         index.update(lazy_index(path))
@@ -205,7 +211,10 @@ def assign_lazy_checkpoint(model: torch.nn.Module, component_dir: Path, dtype: t
             raise ValueError(f"{component_dir}: {name} has shape {tuple(tensor.shape)}, the model expects "
                              f"{tuple(param.shape)}.")
         target = _target_dtype(model, name, dtype, tensor.dtype)
-        return tensor if tensor.dtype == target else tensor.to(target)
+        tensor = tensor if tensor.dtype == target else tensor.to(target)
+        if fp8_now and param.dtype == torch.float8_e4m3fn:
+            return tensor.to(torch.float8_e4m3fn)  # through `target`, as from_pretrained + casting round
+        return tensor
 
     _replace_tensors(model, lambda name, p: load(name, p) if name in index else None)
     if hasattr(model, "tie_weights"):
@@ -238,6 +247,18 @@ def _placeholders(model: torch.nn.Module) -> None:
 
 # --- fp8 storage and the group files ------------------------------------------------------------------------------
 
+def load_fp8_in_ram(model_cls, component_dir: Path, dtype: torch.dtype) -> torch.nn.Module:
+    """`model_cls` from `component_dir` with diffusers' fp8 layerwise casting, in host RAM,
+    read tensor by tensor: what `from_pretrained(dtype)` followed by
+    `enable_layerwise_casting` gives, without the moment where the whole bf16
+    model (28.6 GB for Helios' transformer) sits in RAM before the cast."""
+    _large_allocations_via_mmap()
+    model = meta_skeleton(model_cls, component_dir, dtype)
+    enable_fp8_storage(model, dtype)
+    assign_lazy_checkpoint(model, component_dir, dtype, fp8_now=True)
+    return model
+
+
 def enable_fp8_storage(model: torch.nn.Module, compute_dtype: torch.dtype) -> None:
     """diffusers' layerwise casting (the model's own skip list for diffusers
     models). Attached on meta, so its initial cast allocates nothing."""
@@ -247,6 +268,12 @@ def enable_fp8_storage(model: torch.nn.Module, compute_dtype: torch.dtype) -> No
         from diffusers.hooks import apply_layerwise_casting
 
         apply_layerwise_casting(model, storage_dtype=torch.float8_e4m3fn, compute_dtype=compute_dtype)
+
+
+def has_layerwise_casting(model: torch.nn.Module) -> bool:
+    from diffusers.hooks.layerwise_casting import _LAYERWISE_CASTING_HOOK
+
+    return any(_hook(module, _LAYERWISE_CASTING_HOOK) is not None for module in model.modules())
 
 
 def _hook(module, name):

@@ -166,7 +166,10 @@ def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
     if not cuda_usable(plan.device):
         return pipe.to("cpu")
     transformer = getattr(pipe, "transformer", None)
-    if plan.fp8_layerwise and transformer is not None:
+    from shared.disk_offload import has_layerwise_casting
+
+    # Already fp8 when it was loaded with shared.disk_offload.load_fp8_in_ram.
+    if plan.fp8_layerwise and transformer is not None and not has_layerwise_casting(transformer):
         # The model's own skip list keeps patch embeddings, norms and condition embedders unquantized.
         transformer.enable_layerwise_casting(
             storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(plan.component("transformer").dtype)

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from shared.disk_offload import DiskOffload, load_disk_offloaded, offload_folder
+from shared.disk_offload import DiskOffload, load_disk_offloaded, load_fp8_in_ram, offload_folder
 from shared.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, execution_device, load_across_gpus,
                             pipeline_dtypes, runtime_device, torch_dtype)
 from shared.profiles import PlacementPlan
@@ -113,7 +113,8 @@ def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan, *, cac
     Disk plans build the transformer and text encoder first (never whole in
     host RAM; their offload files live under `cache_dir`) and hand them to
     `from_pretrained`; multi-GPU plans hand it the transformer accelerate
-    dispatched over the cards.
+    dispatched over the cards; fp8 plans in RAM hand it the transformer read
+    as fp8 tensor by tensor.
     """
     kwargs = {}
     if variant.pyramid:
@@ -126,6 +127,12 @@ def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan, *, cac
         from diffusers import HeliosTransformer3DModel
 
         kwargs["transformer"] = load_across_gpus(HeliosTransformer3DModel, Path(model_dir) / "transformer", plan)
+    elif plan.fp8_layerwise and execution_device(plan).type == "cuda":
+        from diffusers import HeliosTransformer3DModel
+
+        # Read as fp8 tensor by tensor: from_pretrained would first hold the whole 28.6 GB bf16 transformer.
+        kwargs["transformer"] = load_fp8_in_ram(HeliosTransformer3DModel, Path(model_dir) / "transformer",
+                                                torch_dtype(plan.component("transformer").dtype))
     dtypes = pipeline_dtypes(plan, ("transformer", "text_encoder", "vae"))
     pipe = pipeline_class(variant).from_pretrained(
         str(model_dir), dtype={**dtypes, "default": dtypes["transformer"]},

@@ -247,3 +247,46 @@ def test_two_gpu_plan_runs_on_two_cards(tiny):
     devices = {p.device.index for p in eng.pipe.transformer.parameters()}
     assert devices <= {0, 1}
     assert frames(eng, request("distilled")).shape == (33, 64, 64, 3)
+
+
+def _layerwise_cast_modules(model):
+    from diffusers.hooks.layerwise_casting import _LAYERWISE_CASTING_HOOK
+
+    return {name for name, m in model.named_modules() if disk_offload._hook(m, _LAYERWISE_CASTING_HOOK) is not None}
+
+
+def test_fp8_in_ram_load_equals_from_pretrained_then_layerwise_casting(tiny):
+    """In-RAM fp8 plans read the transformer as fp8 tensor by tensor; it must be exactly what
+    `from_pretrained` + `enable_layerwise_casting` gives (which holds the whole bf16 model first)."""
+    from diffusers import HeliosTransformer3DModel
+
+    component = tiny / "distilled" / "transformer"
+    reference = HeliosTransformer3DModel.from_pretrained(component, torch_dtype=torch.bfloat16)
+    reference.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=torch.bfloat16)
+    ours = disk_offload.load_fp8_in_ram(HeliosTransformer3DModel, component, torch.bfloat16)
+    theirs, mine = reference.state_dict(), ours.state_dict()
+    assert theirs.keys() == mine.keys()
+    assert sum(t.dtype == torch.float8_e4m3fn for t in mine.values()) > 10
+    for name, tensor in theirs.items():
+        assert mine[name].dtype == tensor.dtype and mine[name].device.type == "cpu", name
+        same = tensor.view(torch.uint8) if tensor.dtype == torch.float8_e4m3fn else tensor
+        got = mine[name].view(torch.uint8) if tensor.dtype == torch.float8_e4m3fn else mine[name]
+        assert torch.equal(got, same), name
+    assert _layerwise_cast_modules(ours) == _layerwise_cast_modules(reference) != set()
+
+
+def test_gpu_fp8_in_ram_plans_load_the_transformer_as_fp8(tiny, monkeypatch):
+    """The pipeline takes that transformer for a single-GPU in-RAM fp8 plan (CUDA placement itself is
+    GPU-only: the placement step is skipped here), and apply_plan_to_pipeline does not cast it twice."""
+    v = VARIANTS["distilled"]
+    plan = plans.plan(v.key, "6gb", gpu_host(6, plans.in_ram_host_gb() + 1))
+    assert not plan.offload_to_disk and plan.fp8_layerwise and plan.gpus == 1
+    calls = []
+    real = disk_offload.load_fp8_in_ram
+    monkeypatch.setattr(engine, "load_fp8_in_ram", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(engine, "execution_device", lambda plan: torch.device("cuda"))
+    monkeypatch.setattr(engine, "apply_plan_to_pipeline", lambda pipe, plan: pipe)
+    pipe = engine.load_pipeline(tiny / "distilled", v, plan)
+    assert len(calls) == 1 and pipe.transformer.dtype in (torch.bfloat16, torch.float8_e4m3fn)
+    assert any(p.dtype == torch.float8_e4m3fn for p in pipe.transformer.parameters())
+    assert disk_offload.has_layerwise_casting(pipe.transformer)
