@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--encoder-compare", action="store_true")
     parser.add_argument("--encoder-modes", default="disk,reload,disk,reload")
     parser.add_argument("--drop-caches", action="store_true",
-                        help="empty the page cache before each encoder run (root): a small host cannot keep "
+                        help="empty the page cache before each encoder / in-RAM run (root): a small host cannot keep "
                              "11 GB of encoder files cached beside the transformer")
     parser.add_argument("--in-ram-compare", action="store_true",
                         help="host RAM of loading the in-RAM fp8 plan, read as fp8 (new) vs from_pretrained+cast (old)")
@@ -311,7 +311,8 @@ def main() -> None:
 
     if args.in_ram_compare:
         for mode in args.in_ram_modes.split(","):
-            emit(run_child(["--in-ram-load", mode], args))
+            cache = _drop_page_cache() if args.drop_caches else "as left by the previous run"
+            emit({**run_child(["--in-ram-load", mode], args), "page_cache": cache})
         return
     if args.encoder_compare:
         for mode in args.encoder_modes.split(","):  # interleaved; a first disk run builds the folder if missing

@@ -3,6 +3,8 @@ covered, and what a <video> element shows."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 from pathlib import Path
 
@@ -18,6 +20,16 @@ def save_screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def record_stop_latency(name: str, seconds: float) -> None:
+    """Seconds from the Stop click to the "Stopped after" line, kept in tests/artifacts/stop_latency.json
+    (a figure for the reviewer; the tests themselves only wait with generous deadlines)."""
+    path = SCREENSHOTS.parent / "stop_latency.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figures = json.loads(path.read_text()) if path.exists() else {}
+    figures[name] = {"seconds": round(seconds, 2), "load_average": [round(x, 2) for x in os.getloadavg()]}
+    path.write_text(json.dumps(figures, indent=1))
 
 
 # Two independent checks that nothing is painted over `target`:

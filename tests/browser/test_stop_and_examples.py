@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import soundfile as sf
-from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, audio_state, save_screenshot,
-                             wait_audio_loaded, wait_busy, wait_idle)
+from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, audio_state, record_stop_latency,
+                             save_screenshot, wait_audio_loaded, wait_busy, wait_idle)
 
 LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 40)  # 1,799 characters
 
@@ -49,9 +50,11 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
         "(old) => { const a = document.querySelector('#tts-player audio'); const b = a && a.buffered;"
         " return a && a.currentSrc && a.currentSrc !== old && b.length && b.end(b.length - 1) >= 1.0; }",
         arg=(previous or {}).get("src"), timeout=RUN_WAIT_MS)
+    stop_clicked = time.perf_counter()
     page.locator("#tts-stop").click()
     summary = page.locator("#tts-summary")
     summary.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
+    record_stop_latency("voice", time.perf_counter() - stop_clicked)
     wait_idle(page, "#tts-run", "Speak")
     assert_no_progress(page, "#tts-summary")
     kept = re.search(r"Kept the first ([\d.]+) s of audio", summary.inner_text())

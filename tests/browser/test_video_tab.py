@@ -4,8 +4,10 @@ mp4's picture, it moves on between chunks, and Stop returns the tab to idle keep
 from __future__ import annotations
 
 import re
+import time
 
-from browser_helpers import coverage, frame_at, mean_abs_difference, save_screenshot, shown_video_frame, video_state
+from browser_helpers import (coverage, frame_at, mean_abs_difference, record_stop_latency, save_screenshot,
+                             shown_video_frame, video_state)
 
 CHUNK_WAIT_MS = 600_000  # a chunk of the tiny model on a busy 2-core box
 # Mean absolute difference (0-255) allowed between the painted video and the decoded frame: the
@@ -63,9 +65,11 @@ def test_partial_video_is_visible_per_chunk_and_stop_keeps_it(tiny_server, brows
     second = _assert_shown_and_uncovered(page, video, "after chunk 2")
     assert second["duration"] > first["duration"] + 1.0, (first, second)
 
+    stop_clicked = time.perf_counter()
     page.locator("#video-stop").click()
     status = page.locator("#video-status")
     status.get_by_text("Stopped after").wait_for(timeout=CHUNK_WAIT_MS)
+    record_stop_latency("video", time.perf_counter() - stop_clicked)
     assert re.search(r"Kept [23] of 3 chunks", status.inner_text()), status.inner_text()
     # Idle again, the finished chunks still playable.
     page.wait_for_function("!document.querySelector('#video-run').disabled", timeout=60_000)
