@@ -56,6 +56,13 @@ DISK_PLAN_MEASURED["16gb"] = DISK_PLAN_MEASURED["8gb"]
 DISK_PLAN_MEASURED["12gb"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8)
 DISK_PLAN_MEASURED["cpu"] = DISK_PLAN_MEASURED["8gb"]  # the same layout (block by block, fp8) on the CPU
 CUDA_HOST_ALLOWANCE_GB = 1.5  # not measured here: CUDA context and pinned staging copies of one group
+# In-RAM fp8 plans (one GPU, transformer read as fp8 tensor by tensor, pinned on the fly): peak RSS while loading,
+# encoding once and running one transformer pass, CPU as onload device, measured with the real UMT5-XXL and 1 and
+# 8 real-size transformer blocks (10.0 and 12.3 GB; the whole 40-block model does not fit our 23 GB machine) and
+# extrapolated linearly to 40 blocks (0.33 GB a block; 13.7 GB of it anonymous, the rest the encoder's mapped
+# checkpoint): docs/BENCHMARKS.md, `video_host_ram.py --in-ram-compare`. Loading with from_pretrained and casting
+# afterwards peaked at 17.6 GB with 8 blocks: 49.3 GB extrapolated.
+IN_RAM_FP8_MEASURED = {"peak_rss_gb": 22.9, "source": "measured at 1 and 8 real-size blocks, extrapolated to 40"}
 # Text encoder per new prompt, disk-offloaded, page cache dropped (median of 2; docs/BENCHMARKS.md,
 # `video_host_ram.py --encoder-compare --drop-caches`): the reason the small-host plans do not reload it.
 ENCODER_COLD_PROMPT_S = 23.1
@@ -84,8 +91,9 @@ def _caps(resolutions=ALL_RESOLUTIONS, default="384x640", max_frames=MAX_FRAMES)
 
 
 def in_ram_host_gb() -> float:
-    """Host RAM of the leanest in-RAM offloading plan (fp8 transformer, pinned on the fly)."""
-    return round(_weights_gb(True) + RUNTIME_OVERHEAD_GB, 1)
+    """Host RAM of the leanest in-RAM offloading plan (fp8 transformer, pinned on the fly): the measured peak
+    plus the CUDA allowance, as for the disk plans."""
+    return round(IN_RAM_FP8_MEASURED["peak_rss_gb"] + CUDA_HOST_ALLOWANCE_GB, 1)
 
 
 def _disk_plan(key: str, profile: str, *, device: str, offload: str, blocks: int, vram_gb: float,
@@ -124,7 +132,9 @@ def _offloaded_plan(key: str, profile: str, hw: HardwareInfo, *, offload: str, b
     weights = _weights_gb(fp8)
     # Pre-pinned copies double the offloaded weights in host RAM; pin on the fly otherwise.
     pinned_ok = hw.ram_available_gb >= 2 * weights + RUNTIME_OVERHEAD_GB
-    host_ram = weights * (2 if pinned_ok else 1) + RUNTIME_OVERHEAD_GB
+    host_ram = weights * (2 if pinned_ok else 1) + RUNTIME_OVERHEAD_GB  # estimates from sizes...
+    if fp8 and not pinned_ok:
+        host_ram = in_ram_host_gb()  # ...but this variant is measured
     return PlacementPlan(
         model_key=key, profile=profile, device="cuda", dtype="bfloat16", components=_components("cuda"),
         offload=offload, blocks_per_group=blocks, use_stream=True, low_cpu_mem_usage=not pinned_ok,
