@@ -169,16 +169,19 @@ def _close(gen: Any) -> None:
         close()
 
 
-def _close_then_release(gen: Any, turn: threading.Lock) -> None:
+def _close_then_release(gen: Any, turn: threading.Lock, after: Callable[[], None] | None = None) -> None:
     try:
         _close(gen)
+        if after is not None:
+            after()
     except Exception:  # nobody is listening any more; the next task must still get its turn
         log.exception("A GPU task failed while stopping")
     finally:
         turn.release()
 
 
-def drive(events: Iterable[Any], cancel: CancelToken | None = None, *, gpu: bool = True) -> Iterator[Any]:
+def drive(events: Iterable[Any], cancel: CancelToken | None = None, *, gpu: bool = True,
+          on_abandoned: Callable[[], None] | None = None) -> Iterator[Any]:
     """Iterate a GPU task on the request thread (spaces reads the Gradio
     request from this thread's context) and close it once `cancel` is set:
     then `drive` returns only when the task is over, so its files are complete.
@@ -189,7 +192,11 @@ def drive(events: Iterable[Any], cancel: CancelToken | None = None, *, gpu: bool
     waits for its turn until it has.
 
     `gpu=False` (work this box only forwards to remote engines) takes no turn:
-    it neither waits for local GPU work nor holds it up."""
+    it neither waits for local GPU work nor holds it up.
+
+    `on_abandoned` runs once that background close is over: the clean-up of
+    files the task may still write while it winds down (the consumer's own
+    `finally` runs before that)."""
     gen = iter(events)
     turn = _GPU_TURN if gpu else threading.Lock()  # a private lock: nobody else waits on it
     turn.acquire()
@@ -199,7 +206,7 @@ def drive(events: Iterable[Any], cancel: CancelToken | None = None, *, gpu: bool
             try:
                 yield event
             except GeneratorExit:
-                threading.Thread(target=_close_then_release, args=(gen, turn), name="gpu-task-close",
+                threading.Thread(target=_close_then_release, args=(gen, turn, on_abandoned), name="gpu-task-close",
                                  daemon=True).start()
                 handed_off = True
                 raise

@@ -215,7 +215,11 @@ def build_tab(ctx: AppContext) -> None:
         outcome, last_chunk = None, None
         # drive() closes the task once Stop sets `cancel`; by the time it returns
         # the engine has closed the mp4 of the finished chunks (in spaces' worker too).
-        for item in drive(video_task(v.name, req, str(out)), cancel):
+        from .streaming import drop_partials
+
+        # A client that goes away (job.cancel) leaves the task winding down in the background, still able to
+        # write one more partial: those go once it is over, not only in `stream`'s finally.
+        for item in drive(video_task(v.name, req, str(out)), cancel, on_abandoned=lambda: drop_partials(out)):
             if isinstance(item, ChunkUpdate):
                 last_chunk = item
                 partial = {"chunk": item.chunk, "chunks": item.chunks, "frames": item.frames,

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -111,17 +112,21 @@ def shown_video_frame(page, video) -> tuple[np.ndarray, float]:
     return np.asarray(crop), t
 
 
-def frame_at(mp4_bytes: bytes, t: float) -> np.ndarray:
-    """The decoded frame a player shows at media time `t` (the last frame starting at or before it)."""
+def frames_at(mp4_bytes: bytes, t: float, slack: float = 0.01) -> list[np.ndarray]:
+    """The decoded frame a player shows at media time `t` (the last frame starting at or before it), and
+    also the next one when `t` lies within `slack` seconds of its start: a paused player's currentTime is
+    rounded, and at a frame boundary either picture may be the one on screen."""
     import av
 
-    chosen = None
+    chosen, candidates = None, []
     with av.open(io.BytesIO(mp4_bytes)) as container:
         for frame in container.decode(video=0):
             if chosen is not None and frame.time is not None and frame.time > t + 1e-3:
+                if frame.time <= t + slack:
+                    candidates.append(frame.to_ndarray(format="rgb24"))
                 break
             chosen = frame.to_ndarray(format="rgb24")
-    return chosen
+    return [chosen, *candidates]
 
 
 def mean_abs_difference(a: np.ndarray, b: np.ndarray, size=(64, 40)) -> float:
@@ -185,3 +190,30 @@ def assert_audio_plays(page, selector: str) -> None:
     page.wait_for_function(
         "(s) => { const a = document.querySelector(s + ' audio'); return a.currentTime > 0.1 || a.ended; }",
         arg=selector, timeout=60_000)
+
+
+def stop_run(page, name: str, *, stop: str, line: str, run: str, run_label: str) -> str:
+    """Press Stop and wait until the tab is idle again: the `line` says "Stopped after", the `run` button
+    is back to `run_label`, no progress is left. Records the click-to-line seconds; returns the line's text."""
+    clicked = time.perf_counter()
+    page.locator(stop).click()
+    page.locator(line).get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
+    record_stop_latency(name, time.perf_counter() - clicked)
+    wait_idle(page, run, run_label)
+    assert_no_progress(page, line)
+    return page.locator(line).inner_text()
+
+
+def set_slider(page, selector: str, value: str) -> None:
+    """Type `value` into the number box of the gr.Slider at `selector` and wait until the slider itself
+    holds it. A slider in an accordion mounts when the accordion opens; on a fast machine a value typed
+    at that moment can be lost, and the click after it would send the old one."""
+    box, track = page.locator(f"{selector} input[type=number]"), page.locator(f"{selector} input[type=range]")
+    track.wait_for(state="visible", timeout=30_000)
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_function(
+        "([sel, v]) => { const r = document.querySelector(sel + ' input[type=range]');"
+        " const b = document.querySelector(sel + ' input[type=number]');"
+        " return r && b && Number(r.value) === Number(v) && Number(b.value) === Number(v); }",
+        arg=[selector, value], timeout=30_000)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import soundfile as sf
-from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, audio_state, record_stop_latency,
-                             save_screenshot, wait_audio_loaded, wait_busy, wait_idle)
+from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, audio_state, save_screenshot, set_slider, stop_run,
+                             wait_audio_loaded, wait_busy, wait_idle)
 
 LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 40)  # 1,799 characters
 
@@ -22,9 +21,7 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     page.wait_for_function("document.querySelector('#tts-text textarea').value.startsWith('Bonjour')", timeout=30_000)
     assert page.locator("#tts-voice input").input_value() == "French · female"
     page.locator("#tts-advanced").get_by_text("Advanced").click()
-    max_box = page.locator("#tts-max-seconds input[type=number]")
-    max_box.fill("1")
-    max_box.press("Enter")
+    set_slider(page, "#tts-max-seconds", "1")
     page.locator("#tts-run").click()
     wait_busy(page, "#tts-run", "Speaking")
     page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
@@ -42,23 +39,16 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     # the previous run's audio when it starts: waiting for "an <audio>" alone would stop it at once).
     previous = audio_state(page, "#tts-player")
     page.locator("#tts-text textarea").fill(LONG_TEXT)
-    max_box.fill("0")
-    max_box.press("Enter")
+    set_slider(page, "#tts-max-seconds", "0")
     page.locator("#tts-run").click()
     wait_busy(page, "#tts-run", "Speaking")
     page.wait_for_function(
         "(old) => { const a = document.querySelector('#tts-player audio'); const b = a && a.buffered;"
         " return a && a.currentSrc && a.currentSrc !== old && b.length && b.end(b.length - 1) >= 1.0; }",
         arg=(previous or {}).get("src"), timeout=RUN_WAIT_MS)
-    stop_clicked = time.perf_counter()
-    page.locator("#tts-stop").click()
-    summary = page.locator("#tts-summary")
-    summary.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
-    record_stop_latency("voice", time.perf_counter() - stop_clicked)
-    wait_idle(page, "#tts-run", "Speak")
-    assert_no_progress(page, "#tts-summary")
-    kept = re.search(r"Kept the first ([\d.]+) s of audio", summary.inner_text())
-    assert kept, summary.inner_text()
+    text = stop_run(page, "voice", stop="#tts-stop", line="#tts-summary", run="#tts-run", run_label="Speak")
+    kept = re.search(r"Kept the first ([\d.]+) s of audio", text)
+    assert kept, text
     kept_s = float(kept.group(1))
     # The player's own time display shows the kept audio's length (whole seconds: at least 0:01),
     # the same length the line states (AAC framing adds < 0.2 s), and it plays.

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 import soundfile as sf
-from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, assert_no_progress, record_stop_latency,
-                             save_screenshot, wait_audio_loaded, wait_busy, wait_idle)
+from browser_helpers import RUN_WAIT_MS, assert_audio_plays, save_screenshot, stop_run, wait_audio_loaded, wait_busy
 from serving import start_server, stop_server
 
 # 16 sentence groups for Pocket TTS (the section's 1,000-character limit): the tiny model makes one
@@ -33,15 +31,8 @@ def test_cloning_stop_keeps_the_audio_made_so_far(tiny_server, browser_page):
     # The first sentence group is in the player (a fresh page: no earlier player to mistake for it).
     page.wait_for_function("document.querySelector('#clone-player audio') !== null", timeout=RUN_WAIT_MS)
     assert "Stopped" not in page.locator("#clone-summary").inner_text()
-    stop_clicked = time.perf_counter()
-    page.locator("#clone-stop").click()
-
-    summary = page.locator("#clone-summary")
-    summary.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
-    record_stop_latency("cloning", time.perf_counter() - stop_clicked)
-    wait_idle(page, "#clone-run", "Clone voice")
-    assert_no_progress(page, "#clone-summary")
-    text = summary.inner_text()
+    text = stop_run(page, "cloning", stop="#clone-stop", line="#clone-summary", run="#clone-run",
+                    run_label="Clone voice")
     kept = re.search(r"Kept the first ([\d.]+) s", text)
     assert kept, text
     kept_s = float(kept.group(1))
@@ -94,15 +85,8 @@ def test_agent_video_stop_keeps_the_actions_made_so_far(slow_agent_server, brows
     page.wait_for_function(
         "(() => { const m = document.querySelector('#agent-video-status').innerText.match(/([\\d.]+)\\s*%/);"
         " return m && parseFloat(m[1]) >= 15; })()", timeout=RUN_WAIT_MS)
-    stop_clicked = time.perf_counter()
-    page.locator("#agent-video-stop").click()
-
-    status = page.locator("#agent-video-status")
-    status.get_by_text("Stopped after").wait_for(timeout=RUN_WAIT_MS)
-    record_stop_latency("agent_video", time.perf_counter() - stop_clicked)
-    wait_idle(page, "#agent-video-run", "Run the agent")
-    assert_no_progress(page, "#agent-video-status")
-    text = status.inner_text()
+    text = stop_run(page, "agent_video", stop="#agent-video-stop", line="#agent-video-status",
+                    run="#agent-video-run", run_label="Run the agent")
     ran = re.search(r"ran the agent on (\d+) frames? of the 72-frame clip", text)
     assert ran and "Kept what was done" in text, text
     kept = int(ran.group(1))

@@ -7,9 +7,9 @@ never a fixed short sleep.
 """
 import time
 
-import httpx
 import psutil
-from gradio_client import Client
+
+from serving import patient_client
 
 # t2v needs neither `image` nor `video`: they are left out on purpose.
 VIDEO = dict(prompt="a slow pan over a harbour", mode="t2v", num_frames=99, variant="distilled", seed=11)
@@ -25,7 +25,7 @@ def busy_seconds(process: psutil.Process, window: float) -> float:
 
 def test_cancelled_stream_stops_the_run_and_frees_the_queue(tiny_server, tiny_server_dirs):
     server = psutil.Process(tiny_server_dirs["pid"])
-    client = Client(tiny_server, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(300)})
+    client = patient_client(tiny_server)
     started = time.perf_counter()
     job = client.submit(**VIDEO, api_name="/video_stream")
     real = []
@@ -43,6 +43,8 @@ def test_cancelled_stream_stops_the_run_and_frees_the_queue(tiny_server, tiny_se
     while busy_seconds(server, 3.0) >= 1.0:
         assert time.perf_counter() - cancelled < deadline, \
             f"server still busy {deadline:.0f} s after the cancel (first chunk took {first_chunk_s:.0f} s)"
+    # The run's partial mp4s go too, also the one it wrote while winding down after the cancel.
+    assert not list((tiny_server_dirs["outputs"] / "video").glob("*.partials"))
     status = client.predict(api_name="/status")
     assert status["profile"] == "cpu"
     path, info = client.predict(**{**VIDEO, "num_frames": 33, "seed": 12}, api_name="/video")
