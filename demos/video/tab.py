@@ -213,13 +213,19 @@ def build_tab(ctx: AppContext) -> None:
         from .engine import ChunkUpdate
 
         outcome, last_chunk = None, None
+
+        def keep_abandoned() -> None:
+            # A client that went away (job.cancel) leaves the task winding down in the background: once it
+            # is over, its finished chunks become a stopped result like Stop's (sidecar: in History, under
+            # the disk limit) and the partials it may still have written go.
+            from .streaming import drop_partials
+
+            drop_partials(out)
+            _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources)
+
         # drive() closes the task once Stop sets `cancel`; by the time it returns
         # the engine has closed the mp4 of the finished chunks (in spaces' worker too).
-        from .streaming import drop_partials
-
-        # A client that goes away (job.cancel) leaves the task winding down in the background, still able to
-        # write one more partial: those go once it is over, not only in `stream`'s finally.
-        for item in drive(video_task(v.name, req, str(out)), cancel, on_abandoned=lambda: drop_partials(out)):
+        for item in drive(video_task(v.name, req, str(out)), cancel, on_abandoned=keep_abandoned):
             if isinstance(item, ChunkUpdate):
                 last_chunk = item
                 partial = {"chunk": item.chunk, "chunks": item.chunks, "frames": item.frames,
@@ -233,17 +239,30 @@ def build_tab(ctx: AppContext) -> None:
             elif isinstance(item, TaskResult):
                 outcome = item.value
         if outcome is not None:
-            result, eng = outcome["result"], outcome["engine"]
+            result, info = outcome["result"], _result_info(v, req, outcome["result"], upload, timer,
+                                                           outcome["engine"], adjusted)
+            write_sidecar(result.path, info, inputs=reuse_inputs(info),
+                          saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
         else:  # stopped: the task was closed before it could report
-            result, eng = _stopped_result(out, last_chunk), None
+            result, info = _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources)
+        if result.path is None:
+            raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
+        yield ("final", str(result.path), info)
+
+    def _result_info(v, req, result, upload, timer, eng, adjusted) -> dict:
         info = info_for(v, req, result, upload, timer, eng)
         if adjusted:
             info["adjusted"] = adjusted
-        if result.path is None:
-            raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
-        write_sidecar(result.path, info, inputs=reuse_inputs(info),
-                      saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
-        yield ("final", str(result.path), info)
+        return info
+
+    def _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources):
+        """(result, info) of a stopped run, its finished chunks saved with their sidecar (when any)."""
+        result = _stopped_result(out, last_chunk)
+        info = _result_info(v, req, result, upload, timer, None, adjusted)
+        if result.path is not None:
+            write_sidecar(result.path, info, inputs=reuse_inputs(info),
+                          saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
+        return result, info
 
     # ------------------------------------------------------------ API handlers
     @gradio_errors

@@ -5,6 +5,7 @@ Timing-safe on a busy machine: every wait is for an event (the first chunk, the
 server going idle) with a deadline derived from how long the run itself took,
 never a fixed short sleep.
 """
+import json
 import time
 
 import psutil
@@ -43,8 +44,13 @@ def test_cancelled_stream_stops_the_run_and_frees_the_queue(tiny_server, tiny_se
     while busy_seconds(server, 3.0) >= 1.0:
         assert time.perf_counter() - cancelled < deadline, \
             f"server still busy {deadline:.0f} s after the cancel (first chunk took {first_chunk_s:.0f} s)"
-    # The run's partial mp4s go too, also the one it wrote while winding down after the cancel.
-    assert not list((tiny_server_dirs["outputs"] / "video").glob("*.partials"))
+    # What it finished is kept like a stopped run (sidecar: listed in History, counted by the disk limit);
+    # its partial mp4s go, also one it wrote while winding down after the cancel.
+    videos = tiny_server_dirs["outputs"] / "video"
+    assert not list(videos.glob("*.partials"))
+    assert [p.name for p in videos.glob("*.mp4") if not p.with_suffix(".json").exists()] == []
+    kept = [json.loads(p.read_text())["info"] for p in videos.glob("*.json")]
+    assert any(k["seed"] == 11 and k["cancelled"] and k["chunks_done"] >= 1 for k in kept), kept
     status = client.predict(api_name="/status")
     assert status["profile"] == "cpu"
     path, info = client.predict(**{**VIDEO, "num_frames": 33, "seed": 12}, api_name="/video")
