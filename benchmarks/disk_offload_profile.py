@@ -120,7 +120,8 @@ def main() -> None:
     import torch
     from diffusers import HeliosTransformer3DModel
 
-    from shared.disk_offload import DiskOffload, folder_bytes, load_disk_offloaded
+    from shared.disk_offload import DiskOffload, load_disk_offloaded
+    from shared.model_files import folder_bytes
 
     torch.set_num_threads(args.threads)
     component = args.root / "transformer"

@@ -86,7 +86,8 @@ def _hw(device: str, host_ram: float):
 
 
 def _folders(cache: Path, key: str) -> dict:
-    from shared.disk_offload import folder_bytes, is_complete, offload_root
+    from shared.disk_offload import is_complete
+    from shared.model_files import folder_bytes, offload_root
 
     root = offload_root(cache) / key
     if not root.exists():
@@ -298,7 +299,7 @@ def main() -> None:
 
     from demos.video import plans
     from demos.video.variants import VARIANTS
-    from shared.disk_offload import offload_root
+    from shared.model_files import offload_root
 
     def emit(record: dict) -> None:
         record["load_average"] = [round(x, 2) for x in os.getloadavg()]

@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-# Where the folders live and how they are removed: torch-free, so the app can prune them at start.
-from shared.model_files import OFFLOAD_DIRNAME, folder_bytes, offload_root, remove_offload_files  # noqa: F401
+# Where the folders live (and how they are removed) is torch-free, so the app can prune them at start.
+from shared.model_files import folder_bytes, offload_root
 from shared.tasks import Progress, no_progress
 
 log = logging.getLogger(__name__)

@@ -239,30 +239,26 @@ def build_tab(ctx: AppContext) -> None:
             elif isinstance(item, TaskResult):
                 outcome = item.value
         if outcome is not None:
-            result, info = outcome["result"], _result_info(v, req, outcome["result"], upload, timer,
-                                                           outcome["engine"], adjusted)
-            write_sidecar(result.path, info, inputs=reuse_inputs(info),
-                          saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
+            result, info = _keep_run(v, req, outcome["result"], outcome["engine"], upload, timer, adjusted, sources)
         else:  # stopped: the task was closed before it could report
             result, info = _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources)
         if result.path is None:
             raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
         yield ("final", str(result.path), info)
 
-    def _result_info(v, req, result, upload, timer, eng, adjusted) -> dict:
+    def _keep_run(v, req, result, eng, upload, timer, adjusted, sources):
+        """(result, info), the result's file saved with its sidecar (when there is a file)."""
         info = info_for(v, req, result, upload, timer, eng)
         if adjusted:
             info["adjusted"] = adjusted
-        return info
-
-    def _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources):
-        """(result, info) of a stopped run, its finished chunks saved with their sidecar (when any)."""
-        result = _stopped_result(out, last_chunk)
-        info = _result_info(v, req, result, upload, timer, None, adjusted)
         if result.path is not None:
             write_sidecar(result.path, info, inputs=reuse_inputs(info),
                           saved_inputs=save_inputs(ctx.outputs_dir, sources or {}))
         return result, info
+
+    def _keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources):
+        """`_keep_run` for a run closed before its task reported: the chunks it finished."""
+        return _keep_run(v, req, _stopped_result(out, last_chunk), None, upload, timer, adjusted, sources)
 
     # ------------------------------------------------------------ API handlers
     @gradio_errors

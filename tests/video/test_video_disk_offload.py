@@ -18,7 +18,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from shared import disk_offload
+from shared import disk_offload, model_files
 from shared.hardware import HardwareInfo
 from shared.profiles import plan_for, resolve_profile
 
@@ -79,7 +79,7 @@ def test_disk_offloaded_output_equals_in_ram_output(tiny, tmp_path, name):
         assert np.abs(fp8_reference.astype(float) - reference).max() > 0  # fp8 really changed the weights
     fp8 = engine.load(v, tmp_path / "b")(tiny / name, disk_plan(name))
     np.testing.assert_array_equal(frames(fp8, req), fp8_reference)
-    files = {p.name.split("-")[0]: p for p in (disk_offload.offload_root(tmp_path / "b") / v.key).iterdir()}
+    files = {p.name.split("-")[0]: p for p in (model_files.offload_root(tmp_path / "b") / v.key).iterdir()}
     stored = {}
     for f in files["transformer"].glob("*.safetensors"):
         stored.update(load_file(f))
@@ -104,7 +104,7 @@ def test_leaf_level_disk_plan_equals_in_ram(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(safetensors.torch, "save_file", real_save)
     req = request("distilled")
     np.testing.assert_array_equal(frames(leaf, req), frames(in_ram, req))
-    folder = next((disk_offload.offload_root(tmp_path) / v.key).glob("transformer-leaf-fp8-*"))
+    folder = next((model_files.offload_root(tmp_path) / v.key).glob("transformer-leaf-fp8-*"))
     files = sorted(str(f) for f in folder.glob("*.safetensors"))
     assert len(files) > 20  # one file per leaf
     # Each group file is written once, fp8 groups already as fp8 (no bf16 write and re-store).
@@ -123,7 +123,7 @@ def test_offload_files_reused_then_rebuilt_when_the_checkpoint_changes(tiny, tmp
     first = engine.load(v, tmp_path / "cache", lambda f, m: messages.append((f, m)))(ckpt, plan)
     out_first = frames(first, req)
     assert any("written" in m for _, m in messages) and messages[-1][0] == 1.0
-    root = disk_offload.offload_root(tmp_path / "cache") / v.key
+    root = model_files.offload_root(tmp_path / "cache") / v.key
     folders = sorted(root.iterdir())
     assert [f.name.split("-")[0] for f in folders] == ["text_encoder", "transformer"]
     assert all(disk_offload.is_complete(f) for f in folders)
@@ -154,9 +154,9 @@ def test_offload_files_reused_then_rebuilt_when_the_checkpoint_changes(tiny, tmp
                                                         compute_dtype=torch.bfloat16)
     np.testing.assert_array_equal(out_third, frames(reference, req))
     record = json.loads((now[1] / disk_offload.MARKER).read_text())
-    assert record["bytes"] == disk_offload.folder_bytes(now[1]) - (now[1] / disk_offload.MARKER).stat().st_size
+    assert record["bytes"] == model_files.folder_bytes(now[1]) - (now[1] / disk_offload.MARKER).stat().st_size
 
-    assert disk_offload.remove_offload_files(tmp_path / "cache", v.key) > 0
+    assert model_files.remove_offload_files(tmp_path / "cache", v.key) > 0
     assert not root.exists()
 
 
