@@ -284,6 +284,9 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
     if api is not None:  # /v1 routes on Gradio's own FastAPI app, matched before Gradio's
         kwargs["app_kwargs"] = {"routes": api.routes()}
     kwargs.update(overrides)
+    if kwargs.get("mcp_server"):  # our tool names, safe-by-default list and MCP content
+        from shared.mcp_server import install
+        install(app)
     app.launch(**kwargs)
 
 

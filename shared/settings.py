@@ -52,6 +52,7 @@ class Settings:
     port: int = 7860
     share: bool = False
     mcp: bool = False
+    mcp_admin: bool = False  # also offer the MCP tools that delete results or unload models
     cache_dir: Path = field(default_factory=default_cache_dir)
     outputs_dir: Path = field(default_factory=default_outputs_dir)
     # History: disk limit of the outputs dir (None: 10 % of the free space, at least 2 GB),
@@ -94,6 +95,7 @@ class Settings:
             port=args.port,
             share=args.share,
             mcp=args.mcp,
+            mcp_admin=args.mcp_admin,
             cache_dir=Path(args.cache_dir).expanduser(),
             outputs_dir=Path(args.outputs_dir).expanduser(),
             sources=sources,
@@ -175,7 +177,10 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--share", action="store_true", default=_env_flag(env, "SHARE"),
                         help="create a public Gradio share link [RELEASE_HUB_SHARE]")
     parser.add_argument("--mcp", action="store_true", default=_env_flag(env, "MCP"),
-                        help="also serve the endpoints as MCP tools [RELEASE_HUB_MCP]")
+                        help="also serve the app as MCP tools for AI agents at /gradio_api/mcp/ [RELEASE_HUB_MCP]")
+    parser.add_argument("--mcp-admin", action="store_true", default=_env_flag(env, "MCP_ADMIN"),
+                        help="with --mcp, also offer the tools that delete results or unload models "
+                             "(delete_result, set_result_favourite, unload_models) [RELEASE_HUB_MCP_ADMIN]")
     parser.add_argument("--cache-dir", default=get("CACHE_DIR", str(default_cache_dir())),
                         help="where tiny checkpoints and app caches live [RELEASE_HUB_CACHE_DIR]")
     parser.add_argument("--outputs-dir", default=get("OUTPUTS_DIR", str(default_outputs_dir())),

@@ -154,7 +154,7 @@ class AgentEngine:
     def describe(self) -> dict:
         cfg = self.config
         return {
-            "checkpoint": str(self.ckpt.path),
+            "checkpoint": self.ckpt.path.name,  # the file name: info never carries a server path
             "step": self.ckpt.step,
             "epoch": self.ckpt.epoch,
             "vision_encoder_name": cfg.vision_encoder_name,
