@@ -47,6 +47,7 @@ TOOLS = (
     Tool("video", "generate_video", ("video", "info")),
     Tool("agent_frame", "game_actions_for_frame", ("actions",)),
     Tool("agent_video", "game_actions_for_video", ("overlay_video", "timeline_plot", "actions_file")),
+    Tool("agent_play_episode", "play_game_episode", ("record", "video", "actions_file")),
     Tool("history", "list_results", ("results",)),
     Tool("history_item", "get_result", ("files", "sidecar")),
     Tool("status", "server_status", ("status",)),
@@ -55,7 +56,7 @@ TOOLS = (
     Tool("unload", "unload_models", ("status",), admin=True),
 )
 # Endpoints that are never tools: the same work as their plain twin, as a stream.
-STREAM_TWINS = ("tts_stream", "clone_voice_stream", "video_stream")
+STREAM_TWINS = ("tts_stream", "clone_voice_stream", "video_stream", "agent_play")
 
 
 def tool_for(endpoint: str) -> Tool | None:
