@@ -29,6 +29,7 @@ from .limits import API_SEED, STRIDE, frame_cap_spec
 from .overlay import chunk_panel, overlay_frame
 from .plans import MODEL_KEY
 from .plot import timeline
+from .play_tab import build_play_section
 
 if TYPE_CHECKING:
     from .engine import AgentEngine
@@ -326,6 +327,9 @@ def build_tab(ctx: AppContext) -> None:
                              show_progress="hidden")
             # Stop cancels the run's token: the run ends itself and returns the frames it finished.
             video_stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
+
+        with gr.Tab("Play", id="agent-play-tab", elem_id="agent-play-tab"):
+            build_play_section(ctx, agent_tabs, _engine)  # demos/agent/play_tab.py (issue #21)
 
     # History's "Reuse settings": opens the right sub-tab, fills the inputs and the options they feed.
     ctx.reuse.register("agent_frame", tab="agent", inputs={"frame": frame_in, "seed": frame_seed}, media=("frame",),

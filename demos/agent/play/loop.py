@@ -22,6 +22,7 @@ import numpy as np
 
 from shared.tasks import Cancelled, CancelToken
 
+from ..actions import BUTTONS, UNTRAINED_BUTTONS
 from ..overlay import overlay_frame
 from .agents import HORIZON
 from .catalog import MODES
@@ -39,6 +40,7 @@ class PlayFrame:
     tic: int
     image: np.ndarray
     stats: dict
+    pad: dict  # the action being played: pressed buttons, j_left, j_right
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class Episode:
         self.game, self.agent, self.mapping = game, agent, mapping
         self.schedule = TicSchedule(game.tic_rate)
         self.max_tics = int(round(max_seconds * game.tic_rate))
-        self.emit, self.cancel, self.recorder = emit, cancel, recorder
+        self._emit, self.cancel, self.recorder = emit, cancel, recorder
         self.pace, self.display_every = pace, display_every
         self.neutral = np.zeros(len(mapping.controls))
         self.tic = 0
@@ -102,6 +104,13 @@ class Episode:
                 "late_chunks": self.late_chunks, "idle_s": round(self.idle_tics / self.game.tic_rate, 3),
                 "model_s_last": round(self.model_s[-1], 4) if self.model_s else None}
 
+    def emit(self, event) -> None:
+        """Hand an event on; once the listener is gone (Stop: the token is set) the episode just ends."""
+        try:
+            self._emit(event)
+        except Cancelled:
+            self.cancel.cancel()
+
     # ----------------------------------------------------------------- tics
     def _one_tic(self, values: np.ndarray, chunk: dict | None, step: int) -> None:
         if self.pace:
@@ -116,7 +125,7 @@ class Episode:
         self.tic += 1
         if self.tic % self.display_every == 0:
             image = overlay_frame(self.game.frame(), chunk or _NEUTRAL_CHUNK, step, DISPLAY_MAX_SIDE)
-            self.emit(PlayFrame(self.tic, image, self.stats()))
+            self.emit(PlayFrame(self.tic, image, self.stats(), pad_state(chunk or _NEUTRAL_CHUNK, step)))
         t3 = time.perf_counter()
         self.loop_s["game"] += t1 - t0
         self.loop_s["record"] += t2 - t1
@@ -180,6 +189,13 @@ class Episode:
             finally:
                 model_cancel.cancel()
         return self.end_reason() or "stopped"
+
+
+def pad_state(chunk: dict, step: int) -> dict:
+    """The pad at one step of a chunk, in words: pressed buttons (trained ones) and the sticks."""
+    pressed = [name for name, on in zip(BUTTONS, chunk["buttons"][step]) if on and name not in UNTRAINED_BUTTONS]
+    return {"pressed": pressed, "j_left": [round(float(v), 3) for v in chunk["j_left"][step]],
+            "j_right": [round(float(v), 3) for v in chunk["j_right"][step]]}
 
 
 _NEUTRAL_CHUNK = {"buttons": [[0] * 21], "j_left": [[0.0, 0.0]], "j_right": [[0.0, 0.0]]}
