@@ -141,6 +141,22 @@ def test_text_to_speech_returns_playable_audio_and_info(servers):
     assert httpx.get(unknown, timeout=60).status_code == 404
 
 
+def test_a_result_link_is_a_file_input(servers):
+    """An agent chains tools: the link of one result is the reference recording of the next call."""
+    server = servers["plain"]
+
+    async def work(session):
+        spoken = await session.call_tool("text_to_speech", {"text": "A sentence long enough to be a reference.",
+                                                            "seed": 2})
+        url = parsed(spoken)["audio"]["url"]
+        return await session.call_tool("clone_voice", {"text": "Now in that voice.", "reference_audio": url, "seed": 1})
+
+    cloned = mcp_session(server["url"], work)
+    assert_clean(cloned, server)
+    assert parsed(cloned)["info"]["model"] == "pocket"
+    assert items(cloned, "audio")[0].mimeType == "audio/wav"
+
+
 def test_game_actions_for_frame_returns_parseable_actions(servers):
     server = servers["plain"]
     frame = "data:image/png;base64," + base64.b64encode(SCREENSHOT.read_bytes()).decode()
