@@ -8,16 +8,19 @@ new sessions against each, interleaved: every session is one raw
 `POST /gradio_api/call/status` with a fresh `session_hash`, then its SSE
 result, as a script or a stranger's browser would. The servers' RSS (psutil)
 is read before and after the N sessions and, with --session-ttl, again once
-that many seconds (plus the sweep's period) have passed with no traffic: the
-app is started with RELEASE_HUB_SESSION_TTL_S set to it, the bare app keeps
-Gradio's defaults. Prints KiB per session for each, their ratio and the load
-average, as JSON.
+that many seconds (plus the sweep's period) have passed with no traffic, and
+after a second wave of N new sessions (memory that came back is reused, so
+the second wave grows RSS less): the app is started with
+RELEASE_HUB_SESSION_TTL_S set to it, the bare app keeps Gradio's defaults.
+Prints KiB per session for each, their ratio, how many sessions the app's
+sweep dropped and the load average, as JSON.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,7 +33,7 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from serving import free_port, start_server, stop_server, wait_for_http  # noqa: E402
 
 # The floor: one Blocks with one endpoint named like the app's cheapest one (/status, outside the queue).
@@ -102,24 +105,43 @@ def measure(servers: dict, sessions: int, workers: int, ttl_s: float | None) -> 
         result[name] = {"rss_before_mb": round(before[name], 1), "rss_after_mb": round(after[name], 1),
                         "kib_per_session": round((after[name] - before[name]) * 1024 / sessions, 1)}
     if ttl_s is not None:
-        from shared.sessions import SWEEP_PERIOD_S
-
-        time.sleep(ttl_s + SWEEP_PERIOD_S + SETTLE_S)
-        for name, (_, pid) in servers.items():
-            result[name]["rss_after_expiry_mb"] = round(rss_mb(pid), 1)
+        expire_and_refill(servers, result, sessions, workers, ttl_s)
     result["ratio_app_to_bare"] = round(result["app"]["kib_per_session"] / max(result["bare"]["kib_per_session"], 1.0), 2)
     return result
+
+
+def expire_and_refill(servers: dict, result: dict, sessions: int, workers: int, ttl_s: float) -> None:
+    """RSS once the sessions expired, then after as many new sessions again: where expired sessions'
+    memory came back to the process, the second wave reuses it instead of growing RSS."""
+    from shared.sessions import sweep_period_s
+
+    time.sleep(ttl_s + sweep_period_s(ttl_s) + SETTLE_S)
+    expired = {name: rss_mb(pid) for name, (_, pid) in servers.items()}
+    create_sessions(servers, sessions, workers)
+    time.sleep(SETTLE_S)
+    for name, (_, pid) in servers.items():
+        again = rss_mb(pid)
+        result[name].update(rss_after_expiry_mb=round(expired[name], 1), rss_after_second_wave_mb=round(again, 1),
+                            second_wave_kib_per_session=round((again - expired[name]) * 1024 / sessions, 1))
+
+
+def dropped_sessions(log_path: Path) -> int:
+    """Sessions the app's idle sweep reported dropping (shared/sessions.py logs each sweep)."""
+    found = re.findall(r"Dropped (\d+) idle session", log_path.read_text(errors="replace"))
+    return sum(int(n) for n in found)
 
 
 def run(sessions: int, workers: int = 4, ttl_s: float | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         env = {"RELEASE_HUB_SESSION_TTL_S": str(ttl_s)} if ttl_s is not None else None
-        app, app_url, _ = start_server(tmp, env_extra=env)
+        app, app_url, app_log = start_server(tmp, env_extra=env)
         bare = None
         try:
             bare, bare_url = start_bare(tmp)
-            return measure({"app": (app_url, app.pid), "bare": (bare_url, bare.pid)}, sessions, workers, ttl_s)
+            result = measure({"app": (app_url, app.pid), "bare": (bare_url, bare.pid)}, sessions, workers, ttl_s)
+            result["app"]["sessions_dropped_by_sweep"] = dropped_sessions(app_log)
+            return result
         finally:
             stop_server(app)
             if bare is not None:
