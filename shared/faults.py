@@ -2,8 +2,12 @@
 
 Set `RELEASE_HUB_FAULTS` (comma-separated items) before starting the app:
 - `oom:<model key>[:<count>]`: the first `count` (default 1) forward calls of
-  that model's torch modules raise `torch.OutOfMemoryError`, exactly as a real
-  CUDA OOM would surface mid-inference.
+  any of that model's torch modules (every sub-module of every module the
+  loaded engine holds, see `_modules_of`) raise `torch.OutOfMemoryError`,
+  exactly as a real CUDA OOM would surface mid-inference. One rule for every
+  model family, whatever shape its engine has. The failing call holds
+  `BALLAST_BYTES` when it raises and logs `RELEASED` once that is freed, so a
+  test can tell that nothing keeps a failed request's memory.
 - `slow:<model key>:<seconds>`: every forward call of one of the model's direct
   sub-modules (a denoiser, an encoder, a decoder) first sleeps `seconds`, so a
   tiny model's run lasts long enough for a test to press Stop part-way on any
@@ -12,15 +16,23 @@ Unset, this costs nothing.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
 
 ENV = "RELEASE_HUB_FAULTS"
+# What a failing forward call holds when it raises, as a real one holds activations: freed only once
+# nothing keeps the error (its traceback's frames) alive; the log says when (tests wait for that line).
+BALLAST_BYTES = 16 * 1024 * 1024
+RELEASED = "Simulated out-of-memory %d of '%s': the failed call's memory was released."
+
+log = logging.getLogger("release_hub")
 
 
 def _armed(fault: str, key: str) -> str | None:
@@ -33,16 +45,38 @@ def _armed(fault: str, key: str) -> str | None:
     return None
 
 
+SEARCH_DEPTH = 3  # engine -> pipeline -> component: how far arm() looks for torch modules
+
+
 def _modules_of(model) -> list[torch.nn.Module]:
+    """The torch modules an engine holds, however it holds them: the engine itself, its attributes
+    (a Voxtral or NitroGen engine's `model`), modules inside a held object (a Helios engine's
+    diffusers `pipe`, whose transformer, VAE and text encoder are attributes), or in a list or dict,
+    up to SEARCH_DEPTH objects deep. Each module once; modules are not searched inside (their
+    sub-modules are reached through `.modules()` / `.children()`)."""
     import torch
 
-    if isinstance(model, torch.nn.Module):
-        return [model]
-    found = [value for value in vars(model).values() if isinstance(value, torch.nn.Module)]
-    components = getattr(model, "components", None)  # diffusers pipelines
-    if isinstance(components, dict):
-        found += [value for value in components.values() if isinstance(value, torch.nn.Module)]
-    return found
+    found: dict[int, torch.nn.Module] = {}
+    seen: set[int] = set()
+
+    def visit(value, depth: int) -> None:
+        if id(value) in seen or depth > SEARCH_DEPTH:
+            return
+        seen.add(id(value))
+        if isinstance(value, torch.nn.Module):
+            found.setdefault(id(value), value)
+        elif isinstance(value, dict):
+            for item in list(value.values()):
+                visit(item, depth + 1)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item, depth + 1)
+        elif hasattr(value, "__dict__") and not isinstance(value, type):
+            for item in list(vars(value).values()):
+                visit(item, depth + 1)
+
+    visit(model, 0)
+    return list(found.values())
 
 
 def arm(model, key: str):
@@ -64,10 +98,20 @@ def arm(model, key: str):
             if state["left"] <= 0:
                 return None
             state["left"] -= 1
-        raise torch.OutOfMemoryError(f"CUDA out of memory (simulated by {ENV} for '{key}').")
+            number = remaining - state["left"]
+        ballast = torch.ones(BALLAST_BYTES, dtype=torch.uint8)  # a local: the traceback keeps it
+        weakref.finalize(ballast, log.info, RELEASED, number, key)
+        raise torch.OutOfMemoryError(f"CUDA out of memory (simulated by {ENV} for '{key}', {number} of "
+                                     f"{remaining}).")
 
-    for module in _modules_of(model):
-        module.register_forward_pre_hook(raise_oom)
+    # Every sub-module, not only the top ones: engines call parts directly (Voxtral's backbone and
+    # codec, a diffusers pipeline's transformer), never the top module's forward.
+    hooked: set[int] = set()
+    for root in _modules_of(model):
+        for module in root.modules():
+            if id(module) not in hooked:
+                hooked.add(id(module))
+                module.register_forward_pre_hook(raise_oom)
     return model
 
 
@@ -75,6 +119,9 @@ def _slow_down(model, seconds: float) -> None:
     def sleep_first(module, args):
         time.sleep(seconds)
 
+    hooked: set[int] = set()
     for module in _modules_of(model):
         for child in module.children():
-            child.register_forward_pre_hook(sleep_first)
+            if id(child) not in hooked:
+                hooked.add(id(child))
+                child.register_forward_pre_hook(sleep_first)

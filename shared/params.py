@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from shared.errors import UserInputError
-from shared.text import check_text, visible_text
+from shared.text import check_speech_text, check_text, visible_text
 
 SHOWN_CHARS = 60
 SEED_LIMIT = 2**63
@@ -60,6 +60,28 @@ def as_number(value: Any) -> float | None:
     except OverflowError:  # an int beyond float's range
         return None
     return value if math.isfinite(value) else None
+
+
+# What a boolean parameter accepts besides true/false (any case, surrounding spaces ignored): a form
+# field or a hand-written API call sends "false" or "0", and Python's bool("false") would be True.
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+FLAG_ALLOWED = "true or false (also 1/0 or yes/no)"
+
+
+def as_flag(value: Any) -> bool | None:
+    """`value` as the boolean it says (True/False, 1/0, "true"/"false", "yes"/"no", "1"/"0"), or None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
 
 
 def _note(notes: dict | None, name: str, text: str) -> None:
@@ -184,17 +206,20 @@ class Choice(Param):
 
 @dataclass(frozen=True)
 class Text(Param):
-    """Free text: must be text, hold something visible, and fit `max_chars` (shared.text.check_text)."""
+    """Free text: must be text, hold something visible, and fit `max_chars` (shared.text.check_text);
+    `speech` text must also hold a letter or digit to say (shared.text.check_speech_text)."""
 
     max_chars: int = 2000
     hint: str = ""  # what to type, said when the text is empty
     placeholder: str = ""
+    speech: bool = False  # text a model speaks (not a video prompt): emoji-only is refused
 
     def capped(self, max_chars: int) -> "Text":
         return replace(self, max_chars=min(self.max_chars, max_chars))
 
     def check(self, value: Any, notes: dict | None = None) -> str:
-        return check_text(value, max_chars=self.max_chars, what=self.name, hint=self.hint)
+        check = check_speech_text if self.speech else check_text
+        return check(value, max_chars=self.max_chars, what=self.name, hint=self.hint)
 
     def textbox(self, **extra) -> dict:
         kwargs = dict(label=self.label, max_length=self.max_chars)
@@ -236,9 +261,10 @@ class Flag(Param):
     def check(self, value: Any, notes: dict | None = None) -> bool:
         if value is None:
             return self.default
-        if isinstance(value, bool):
-            return value
-        raise self.refuse(value, "true or false")
+        flag = as_flag(value)
+        if flag is None:
+            raise self.refuse(value, FLAG_ALLOWED)
+        return flag
 
     def checkbox(self, **extra) -> dict:
         return {**dict(value=self.default, label=self.label), **extra}
@@ -263,13 +289,25 @@ def check_all(specs: Sequence[Param], values: dict) -> Checked:
     return checked
 
 
-def check_control_value(component: Any, value: Any, param: str) -> None:
+def _is_boolean_control(component: Any) -> bool:
+    """A checkbox (its API type is boolean); duck-typed so this module stays Gradio-free."""
+    api_info = getattr(component, "api_info", None)
+    try:
+        return callable(api_info) and api_info().get("type") == "boolean"
+    except Exception:  # noqa: BLE001 - a control whose api_info needs more context is not a checkbox
+        return False
+
+
+def check_control_value(component: Any, value: Any, param: str) -> Any:
     """A safety net for events that let Gradio preprocess their inputs: the raw value of a
-    number, slider, dropdown or radio control checked against the control's own range or
+    number, slider, checkbox, dropdown or radio control checked against the control's own range or
     choices, so a bad value gets our message instead of Gradio's preprocessing error.
+    Returns the value to hand on: numbers and booleans sent as text are read by the same rules as
+    every declared parameter (`as_number`: "5" is 5; `as_flag`: "false" is False), so Gradio never
+    sees a string where its control expects a number or a boolean.
     Duck-typed on the control's attributes (this module stays Gradio-free)."""
     if value is None:
-        return
+        return value
     if hasattr(component, "minimum") and hasattr(component, "maximum") and not hasattr(component, "choices"):
         low, high = component.minimum, component.maximum
         number = as_number(value)
@@ -279,12 +317,19 @@ def check_control_value(component: Any, value: Any, param: str) -> None:
                 f" of at least {_fmt(low)}" if low is not None else f" of at most {_fmt(high)}" if high is not None \
                 else ""
             raise UserInputError(f"{param} is {shorten(value)}; it must be a number{span}.")
-    elif isinstance(getattr(component, "choices", None), list) and not getattr(component, "multiselect", False) \
+        return number if isinstance(value, str) else value
+    if _is_boolean_control(component):
+        flag = as_flag(value)
+        if flag is None:
+            raise UserInputError(f"{param} is {shorten(value)}; it must be {FLAG_ALLOWED}.")
+        return flag
+    if isinstance(getattr(component, "choices", None), list) and not getattr(component, "multiselect", False) \
             and not getattr(component, "allow_custom_value", False):
         values = [choice[1] if isinstance(choice, tuple) else choice for choice in component.choices]
         if not isinstance(value, (str, int, float)) or isinstance(value, bool) or value not in values:
             raise UserInputError(f"{param} is {shorten(value)}; choose one of: {', '.join(map(str, values))}.")
+    return value
 
 
-__all__ = ["Checked", "Choice", "Flag", "Number", "Param", "SEED", "Seed", "Text", "as_number", "check_all",
+__all__ = ["Checked", "Choice", "Flag", "Number", "Param", "SEED", "Seed", "Text", "as_flag", "as_number", "check_all",
            "check_control_value", "shorten", "visible_text"]

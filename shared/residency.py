@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -56,8 +57,26 @@ def memory() -> dict:
     return report
 
 
-def release_cuda_memory() -> None:
-    """Return cached CUDA blocks to the driver (after an unload or an OOM)."""
+def drop_failed_frames(failed: BaseException) -> None:
+    """Let go of what a failed call's finished frames still hold (its activations, inputs on the GPU).
+
+    An exception's traceback keeps every frame it passed through alive with all its locals, and
+    carrying it across threads (shared.tasks) puts those frames in reference cycles that only a
+    full garbage collection breaks, which a busy server may not run for minutes: an OOM would keep
+    the very memory it ran out of. Clearing the frames drops the locals at once; frames still
+    running (the handler's own) are left alone. Chained errors (`__cause__`, `__context__`) too."""
+    seen: set[int] = set()
+    while failed is not None and id(failed) not in seen:
+        seen.add(id(failed))
+        traceback.clear_frames(failed.__traceback__)
+        failed = failed.__cause__ or failed.__context__
+
+
+def release_cuda_memory(failed: BaseException | None = None) -> None:
+    """Return cached CUDA blocks to the driver (after an unload or an OOM: pass the OOM as `failed`
+    to drop what its traceback holds first)."""
+    if failed is not None:
+        drop_failed_frames(failed)
     gc.collect()
     torch = loaded_torch()
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():

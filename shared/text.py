@@ -35,6 +35,28 @@ def check_text(text, *, max_chars: int, what: str = "The text", hint: str = "") 
     return stripped
 
 
+# One rule per kind of text (issue 19): text to *speak* (Voxtral /tts, cloning /clone_voice, both /v1
+# models) must hold at least one letter or digit: a speech model has nothing to say for "🙂🙂" or "?!…"
+# (Voxtral's tokenizer reads them as silence or noise), so it is refused up front with the same
+# message everywhere. A video *prompt* only has to be visible text: the text encoder reads emoji and
+# symbols as meaning ("🐱 on 🌊" describes a picture), so an emoji-only prompt is accepted.
+NOT_SPEAKABLE = ("has no speakable characters (no letters or digits, only symbols, punctuation or emoji); "
+                 "type words to say.")
+
+
+def is_speakable(text: str) -> bool:
+    """Whether `text` holds a letter or a digit (in any script) a speech model can say."""
+    return any(ch.isalnum() for ch in text)
+
+
+def check_speech_text(text, *, max_chars: int, what: str = "text", hint: str = "") -> str:
+    """`check_text`, then refuse text with nothing to say (see NOT_SPEAKABLE)."""
+    stripped = check_text(text, max_chars=max_chars, what=what, hint=hint)
+    if not is_speakable(stripped):
+        raise UserInputError(f"{what} {NOT_SPEAKABLE}")
+    return stripped
+
+
 def escape_markdown(text: str) -> str:
     """`text` shown literally in Markdown (a model titled "CFG-Zero*" must not turn italic)."""
     return "".join("\\" + c if c in "\\`*_{}[]<>#|~" else c for c in text)

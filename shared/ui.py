@@ -131,7 +131,7 @@ def _to_gr_error(exc: BaseException, profile: str) -> gr.Error:
         # Stays on screen until dismissed: it carries the `hf download` command to copy.
         return gr.Error(str(exc), title="The model could not be loaded", duration=None, print_exception=False)
     if is_out_of_memory(exc):
-        release_cuda_memory()
+        release_cuda_memory(exc)  # the failed call's frames hold its memory until dropped
         return gr.Error(out_of_memory_message(profile), print_exception=False)
     log.exception("Unexpected error in an event handler")
     return gr.Error("Something went wrong on the server; the details are in its log.", print_exception=False)
@@ -193,7 +193,7 @@ class GuardedBlocks(gr.Blocks):
                 for index, (component, value) in enumerate(zip(block_fn.inputs, inputs)):
                     if not getattr(component, "stateful", False):
                         name = (names[index] if index < len(names) else None) or f"input {index}"
-                        check_control_value(component, value, name)
+                        inputs[index] = check_control_value(component, value, name)  # "5" -> 5, "false" -> False
         except UserInputError as exc:
             log_user_error(exc)
             raise gr.Error(str(exc), print_exception=False) from None

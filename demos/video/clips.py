@@ -42,8 +42,10 @@ def clip_to_continue(path, resolution: Resolution) -> tuple[list[Image.Image], d
             else:
                 tail.append(fitted)
     except UserInputError as exc:
-        if "more than" in str(exc):
-            raise UserInputError(f"{exc} Only its first frame and last {TAIL_FRAMES} frames are used.") from None
+        if "more than" in str(exc):  # a refusal, so it only says what to send instead
+            raise UserInputError(f"The video has more than {MAX_INPUT_FRAMES:,} frames; video-to-video takes at most "
+                                 f"{MAX_INPUT_FRAMES:,} (about {MAX_INPUT_FRAMES // (24 * 60)} minutes at 24 fps). "
+                                 "Trim it to the part you want continued and upload that.") from None
         raise
     if count < MIN_V2V_FRAMES:
         raise UserInputError(f"The video has {count} frames; video-to-video needs at least {MIN_V2V_FRAMES} "

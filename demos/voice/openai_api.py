@@ -39,12 +39,15 @@ from typing import Any, AsyncIterator, Iterator
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.requests import ClientDisconnect
 
-from shared import hub
+from shared import access, hub
 from shared.audio_stream import RESPONSE_FORMATS, AudioEncoder, TempoFilter, to_pcm16
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
 from shared.queue_jobs import Job, QueuedJobs, QueueFull
 from shared.remote import RemoteEngineError
+from shared.request_body import BodyTimeout, with_body_deadline
+from shared.text import NOT_SPEAKABLE, is_speakable
 from shared.ui import AppContext, GPU_QUEUE, out_of_memory_message, random_seed
 from shared.zerogpu import drive, engine_events, gpu_task
 
@@ -77,7 +80,8 @@ CONSENT_TEXT = "I have the right to use this voice (it is mine, or its owner agr
 
 class APIError(Exception):
     TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-             404: "invalid_request_error", 413: "invalid_request_error", 429: "rate_limit_error",
+             404: "invalid_request_error", 408: "invalid_request_error", 413: "invalid_request_error",
+             429: "rate_limit_error",
              500: "server_error", 503: "server_error"}
 
     def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None) -> None:
@@ -113,12 +117,19 @@ def map_error(exc: BaseException) -> APIError:
         return APIError(exc.status if 400 <= exc.status < 500 else 503, str(exc), code="remote_engine_error")
     if isinstance(exc, UserInputError):
         return APIError(400, str(exc))
+    if isinstance(exc, BodyTimeout):  # a slow or stalled client: one line, no traceback
+        log.info("/v1 request refused: %s", exc)
+        return APIError(408, str(exc), code="request_timeout")
+    if isinstance(exc, ClientDisconnect):  # nobody reads the answer; the caller's doing, not ours
+        log.info("/v1 client hung up before sending the whole request body")
+        return APIError(400, "The client closed the connection before sending the whole request body.",
+                        code="client_disconnected")
     if isinstance(exc, (ModelFilesMissing, ModelLoadError)):
         return APIError(503, f"The model is not available: {exc}", code="model_not_available")
     if isinstance(exc, torch.OutOfMemoryError):
         from shared.residency import release_cuda_memory
 
-        release_cuda_memory()
+        release_cuda_memory(exc)
         from shared.ui import _active_profile
 
         return APIError(503, out_of_memory_message(_active_profile["name"]), code="out_of_memory")
@@ -198,12 +209,10 @@ class SpeechAPI:
             raise APIError(403, f"The OpenAI-compatible API is off: {self.off_reason}", code="api_disabled")
         if self.api_key is None:
             return
+        # The gate in front (shared/access.py) refuses these first; the same rule here covers /v1 mounted alone.
         header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), self.api_key.encode()):
-            what = "No API key was sent" if not header else "The API key is not valid"
-            raise APIError(401, f"{what}. Send the server's key as 'Authorization: Bearer <key>' ({API_KEY_ENV}).",
-                           code="invalid_api_key")
+        if not access.bearer_ok(header, self.api_key):
+            raise APIError(401, access.refusal_message(header), code="invalid_api_key")
 
     # ---------------------------------------------------------------- parsing
     async def _json_body(self, request: Request) -> dict:
@@ -223,6 +232,9 @@ class SpeechAPI:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise APIError(400, f"The request body is not valid JSON ({type(exc).__name__} at position "
                                 f"{getattr(exc, 'pos', getattr(exc, 'start', 0))}).") from None
+        except RecursionError:  # "[[[[..." thousands deep: Python's parser gives up, we answer plainly
+            raise APIError(400, "The request body is nested too deeply to be a speech request; send a flat "
+                                "JSON object with 'model', 'input' and 'voice'.") from None
         if not isinstance(body, dict):
             raise APIError(400, f"The request body must be a JSON object; got {type(body).__name__}.")
         return body
@@ -249,6 +261,8 @@ class SpeechAPI:
                            param="input", code="string_above_max_length")
         if not text.strip():
             raise APIError(400, "'input' is empty; give the text to speak.", param="input")
+        if not is_speakable(text):  # the rule every speech input shares (shared.text)
+            raise APIError(400, f"'input' {NOT_SPEAKABLE}", param="input")
         voice = body.get("voice")
         if isinstance(voice, dict) and set(voice) == {"id"}:
             voice = voice["id"]
@@ -347,6 +361,7 @@ class SpeechAPI:
 
     # ---------------------------------------------------------------- routes
     async def speech(self, request: Request) -> Response:
+        request = with_body_deadline(request)  # a stalled body is answered 408, not waited on for ever
         try:
             self.check_access(request)
             req = self.parse(await self._json_body(request))
@@ -461,6 +476,7 @@ class SpeechAPI:
             remote.VOXTRAL_MODEL: list(PRESET_VOICES), remote.POCKET_MODEL: "a voice id from POST /v1/audio/voices"}})
 
     async def create_voice(self, request: Request) -> Response:
+        request = with_body_deadline(request)
         try:
             self.check_access(request)
             declared = request.headers.get("content-length")
@@ -471,6 +487,8 @@ class SpeechAPI:
                 raise APIError(503, "Voice cloning (pocket-tts) is not available on this server.", code="model_not_available")
             try:
                 form = await request.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
+            except (BodyTimeout, ClientDisconnect):
+                raise
             except Exception as exc:
                 raise APIError(400, f"Send multipart/form-data with 'audio_sample', 'consent' and 'name' "
                                     f"({type(exc).__name__}: {str(exc)[:120]}).") from None

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from shared.errors import UserInputError
-from shared.text import check_text
+from shared.text import check_speech_text
 
 DEFAULT_MAX_CHARS = 2000
 SEGMENT_CHARS = 300  # one prompt's text; sentences are packed up to this
@@ -29,14 +28,8 @@ def clean_text(text: str) -> str:
 
 def validate_text(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The cleaned text, or UserInputError naming the problem and the limit."""
-    text = check_text(text, max_chars=max_chars, what="text", hint="type something to say")
-    cleaned = clean_text(text)
-    if not any(ch.isalnum() for ch in cleaned):
-        raise UserInputError(
-            "text has no speakable characters (no letters or digits, only symbols, punctuation or emoji); "
-            "type words to say."
-        )
-    return cleaned
+    # The one rule for text to speak (shared.text): emoji- or punctuation-only text is refused.
+    return clean_text(check_speech_text(text, max_chars=max_chars, what="text", hint="type something to say"))
 
 
 def _split_long(sentence: str, limit: int) -> list[str]:
