@@ -208,10 +208,7 @@ def test_admin_tools_only_with_the_flag(servers):
     assert parsed(unloaded)["status"]["unloaded"]["keys"] == []
 
 
-# MARKED, NOT SKIPPED: the access gate (the lead's ASGI middleware, issue #19) has not landed yet: in the
-# working tree it refuses Gradio's own /gradio_api/startup-events, so a server with a key does not start.
-# strict=True: once the gate lands and this passes, the XPASS fails the run; then remove this marker.
-@pytest.mark.xfail(strict=True, reason="the access gate (lead, #19) has not landed: a keyed server does not start")
+# Needs the access gate (shared/access.py, the lead's ASGI middleware for issue #19) in front of every route.
 def test_mcp_needs_the_key_when_one_is_set(keyed_server):
     server = keyed_server
     hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -231,3 +228,28 @@ def test_mcp_needs_the_key_when_one_is_set(keyed_server):
     (link,) = items(link_free, "resource_link")
     assert httpx.get(str(link.uri), timeout=60).status_code == 401  # file links are behind the gate too
     assert httpx.get(str(link.uri), headers=keyed, timeout=60).status_code == 200
+
+
+def test_admin_flag_from_env_or_cli():
+    from shared.settings import Settings
+
+    assert not Settings.from_args([], env={}).mcp_admin
+    assert Settings.from_args([], env={"RELEASE_HUB_MCP_ADMIN": "1"}).mcp_admin
+    assert Settings.from_args(["--mcp-admin"], env={}).mcp_admin
+
+
+def test_docstring_params_keep_continuation_lines():
+    from shared.mcp_tools import docstring_params
+
+    doc = """Do it.
+
+        Args:
+            frame: the screenshot. Resized to the model's
+                input size, as upstream does.
+            seed (int): -1 picks one.
+
+        Returns:
+            actions: not a parameter.
+        """
+    assert docstring_params(doc) == {"frame": "the screenshot. Resized to the model's input size, as upstream does.",
+                                     "seed": "-1 picks one."}
