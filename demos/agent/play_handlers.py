@@ -112,10 +112,13 @@ def status_markdown(spec: EpisodeSpec, stats: dict, pad: dict | None = None, fin
 
 def final_markdown(spec: EpisodeSpec, record: dict, baseline: dict | None) -> str:
     agent = record["stats"]
-    ends = {"game over": "the game ended", "time limit": "the time limit was reached",
-            "stopped": "Stop was pressed; what was played is kept"}
-    said = (f"**Episode over** ({ends.get(record['end_reason'], record['end_reason'])}): NitroGen scored "
-            f"**{agent['score']}**")
+    if record["end_reason"] == "stopped":
+        said = (f"**Stopped after {agent['wall_s']:.1f} s.** Kept what was played ({agent['game_time_s']:.1f} s of "
+                f"game time): NitroGen scored **{agent['score']}**")
+    else:
+        ends = {"game over": "the game ended", "time limit": "the time limit was reached"}
+        said = (f"**Episode over** ({ends.get(record['end_reason'], record['end_reason'])}): NitroGen scored "
+                f"**{agent['score']}**")
     if baseline is not None:
         said += f", the random baseline **{baseline['score']}** (same scenario and seed, {baseline['tics']} tics)"
     return status_markdown(spec, agent, final=said + ".")
@@ -204,7 +207,8 @@ class PlayHandlers:
         baseline = baseline_summary(run_baseline(spec, record))
         info = {**self.ctx.base_info(MODEL_KEY, spec.seed), "episode": spec.to_dict(),
                 "agent": {k: v for k, v in record.items() if k != "files"}, "baseline": baseline}
-        video, actions = record["files"].get("video"), record["files"].get("actions")
+        # The handler's own paths: a stopped task's record (read back from its file) has no "files" entry.
+        video, actions = files["video"], files["actions"]
         write_sidecar(video, info, demo=DEMO, files={"actions": actions},
                       inputs={**spec.to_dict(), "max_seconds": int(spec.max_seconds)})
         log.info("Play episode kept: %s, %s, seed %s, score %s (baseline %s)", spec.game, spec.scenario, spec.seed,
