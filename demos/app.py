@@ -8,7 +8,10 @@ from typing import Sequence
 
 import gradio as gr
 
-from shared import hardware, hub, model_files, zerogpu
+from starlette.middleware import Middleware
+
+from shared import access, hardware, hub, model_files, sessions, zerogpu
+from shared.served_files import FileRouteGuard, OutputsHandout
 from shared.media import MAX_UPLOAD_BYTES
 from shared.profiles import resolve_profile
 from shared.settings import Settings, read_auth_file
@@ -35,7 +38,10 @@ def build_context(settings: Settings) -> tuple[AppContext, list]:
     from shared.remote import pools_from_settings
 
     remotes = pools_from_settings(settings.remotes, os.environ.get("RELEASE_HUB_REMOTE_API_KEY") or None)
-    return AppContext(settings=settings, hw=hw, profile=profile, remotes=remotes), demos
+    access.configure(settings.cache_dir)  # the key of visit identities, kept across restarts
+    ctx = AppContext(settings=settings, hw=hw, profile=profile, remotes=remotes)
+    ctx.exposure_warning = access.exposure_warning(settings, access_gate(settings))
+    return ctx, demos
 
 
 def status_report(ctx: AppContext) -> dict:
@@ -183,6 +189,8 @@ def _build_system_tab(ctx: AppContext) -> gr.Timer:
         report["unloaded"] = {"keys": keys, "rss_before_gb": before, "rss_after_gb": report["memory"]["rss_gb"]}
         return report
 
+    if ctx.exposure_warning:
+        gr.Markdown(f"**Warning:** {ctx.exposure_warning}", elem_id="system-exposure-warning")
     # Every figure is read when the page loads and again on each tick while the tab is shown.
     timer = gr.Timer(SYSTEM_REFRESH_S, active=False)
     refresh_on_load(gr.Markdown(elem_id="system-summary", label="System summary", show_label=False),
@@ -261,28 +269,38 @@ def build_app(settings: Settings) -> gr.Blocks:
         _attach_openai_api(app, ctx)
     if ctx.profile == "zerogpu":
         preload_for_zerogpu(ctx, demos)
+    app.release_hub_outputs = OutputsHandout(settings.outputs_dir)  # stored files leave as owner-bound copies
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=1)
     app.release_hub_context = ctx  # for tests and the Space entry
     return app
 
 
+def access_gate(settings: Settings) -> access.Gate:
+    """The one gate (shared/access.py): the API key and the --auth-file logins, if any."""
+    logins = read_auth_file(settings.auth_file) if settings.auth_file else None
+    return access.Gate(api_key=access.api_key_from_env(), logins=logins)
+
+
 def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
     os.makedirs(settings.outputs_dir, exist_ok=True)
+    gate = access_gate(settings)
+    # No allowed_paths: stored files leave only as owner-bound copies (shared/served_files.py).
+    middleware = [Middleware(access.AccessMiddleware, gate=gate, files=FileRouteGuard(settings.outputs_dir))]
     kwargs = dict(
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
         mcp_server=settings.mcp,
         max_file_size=MAX_UPLOAD_BYTES,
-        allowed_paths=[str(settings.outputs_dir)],
         show_error=True,
         footer_links=["api", "gradio", "settings"],
+        auth=gate.gradio_auth(),
+        auth_message=gate.auth_message,
+        app_kwargs={"middleware": middleware, "lifespan": sessions.lifespan},  # lean sessions, idle expiry
     )
-    if settings.auth_file:
-        kwargs["auth"] = read_auth_file(settings.auth_file)
     api = getattr(app, "release_hub_openai", None)
     if api is not None:  # /v1 routes on Gradio's own FastAPI app, matched before Gradio's
-        kwargs["app_kwargs"] = {"routes": api.routes()}
+        kwargs["app_kwargs"]["routes"] = api.routes()
     kwargs.update(overrides)
     if kwargs.get("mcp_server"):  # our tool names, safe-by-default list and MCP content
         from shared.mcp_server import install
@@ -296,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = build_app(settings)
     ctx = app.release_hub_context
     log.info("Profile %s on %s; outputs in %s", ctx.profile, ctx.hw.device_name, settings.outputs_dir)
+    if ctx.exposure_warning:
+        log.warning("%s", ctx.exposure_warning)
     model_files.prune_orphaned_offload_files(settings)  # tens of GB that no load can use any more
     launch(app, settings)
 

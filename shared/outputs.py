@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Callable
 
 _SAFE_PART = re.compile(r"^[a-z0-9_-]+$")
-_SAFE_EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
 SCHEMA = "release-hub.output"
 SCHEMA_VERSION = 1
@@ -99,8 +98,7 @@ def save_input(outputs_dir: str | Path, source: str | Path, *, consent: dict | N
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     sha = digest.hexdigest()
-    ext = source.suffix.lower().lstrip(".")
-    name = f"{sha}.{ext}" if _SAFE_EXT.match(ext) else sha
+    name = f"{sha}.{format_extension(source)}"  # never from the uploaded name: "frame.html" is kept as .png
     folder = Path(outputs_dir) / INPUTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / name
@@ -109,6 +107,29 @@ def save_input(outputs_dir: str | Path, source: str | Path, *, consent: dict | N
         shutil.copyfile(source, tmp)
         os.replace(tmp, dest)
     return {"sha256": sha, "file": f"{INPUTS_FOLDER}/{name}", "bytes": dest.stat().st_size, "consent": consent}
+
+
+# Leading bytes of the formats our decoders accept -> the extension a saved input gets.
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"fLaC", "flac"), (b"OggS", "ogg"),
+          (b"\x1a\x45\xdf\xa3", "webm"), (b"ID3", "mp3"))
+
+
+def format_extension(path: str | Path) -> str:
+    """The extension of the decoded format of `path` (png, jpg, webp, wav, flac, mp3, ogg, mp4, webm),
+    read from its first bytes; "bin" for anything else. Inputs are decoded before they are saved, so
+    this names what the decoder read."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    for magic, ext in _MAGIC:
+        if head.startswith(magic):
+            return ext
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE"):
+        return "webp" if head[8:12] == b"WEBP" else "wav"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MPEG audio frame without ID3
+        return "mp3"
+    return "bin"
 
 
 def save_inputs(outputs_dir: str | Path, paths: dict[str, str | Path | None], *,

@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -27,6 +28,10 @@ from shared.settings import Settings
 from shared.tasks import CancelRegistry, CancelToken, Progress
 
 log = logging.getLogger("release_hub")
+
+_event_request: ContextVar = ContextVar("release_hub_event_request")
+# Output components that take files: what they are handed from the outputs dir is handed out.
+FILE_COMPONENTS = (gr.Audio, gr.Video, gr.Image, gr.File, gr.Gallery, gr.DownloadButton, gr.Model3D)
 
 # Every event that runs a model joins this one queue: one GPU, one job at a time.
 GPU_QUEUE = dict(concurrency_id="gpu", concurrency_limit=1)
@@ -46,6 +51,7 @@ class AppContext:
     reuse: ReuseRegistry = field(default_factory=ReuseRegistry)  # History's "Reuse settings" targets
     main_pid: int = field(default_factory=os.getpid)  # the app's process (GPU workers are forks of it)
     zerogpu_preload: list = field(default_factory=list)  # what start-up loaded for ZeroGPU (see demos.app)
+    exposure_warning: str | None = None  # an open server on the network (shared/access.py), shown in System
 
     def __post_init__(self) -> None:
         if self.profile == "zerogpu":
@@ -198,6 +204,35 @@ class GuardedBlocks(gr.Blocks):
             log_user_error(exc)
             raise gr.Error(str(exc), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
+
+    # Stored files leave only as owner-bound copies (shared/served_files.py): set by build_app.
+    release_hub_outputs = None
+
+    async def process_api(self, block_fn, inputs, state=None, request=None, *args, **kwargs):
+        token = _event_request.set(request)  # postprocess_data below binds handed-out files to its owner
+        try:
+            return await super().process_api(block_fn, inputs, state, request, *args, **kwargs)
+        finally:
+            _event_request.reset(token)
+
+    async def postprocess_data(self, block_fn, predictions, state):
+        if self.release_hub_outputs is not None:
+            predictions = self._hand_out_stored_files(block_fn, predictions)
+        return await super().postprocess_data(block_fn, predictions, state)
+
+    def _hand_out_stored_files(self, block_fn, predictions):
+        from shared.visitors import file_owner
+
+        outputs = list(block_fn.outputs)
+        single = len(outputs) == 1 and not block_fn.batch
+        values = [predictions] if single else predictions
+        if not isinstance(values, (list, tuple)):
+            return predictions  # a dict keyed by component, or a skip(): nothing of ours in it
+        request = _event_request.get(None)
+        owner = file_owner(request[0] if isinstance(request, list) and request else request)
+        replaced = [self.release_hub_outputs.replace(value, owner) if isinstance(component, FILE_COMPONENTS)
+                    else value for component, value in zip(outputs, values)] + list(values[len(outputs):])
+        return replaced[0] if single else type(values)(replaced) if isinstance(values, tuple) else replaced
 
 
 def gradio_progress(progress: gr.Progress | None) -> Progress:

@@ -4,12 +4,16 @@ Duck-typed over `gr.Request` (no gradio import at module level):
 - a Gradio login (`launch(auth=...)`, `--auth-file`) sets `request.username`;
 - a Space with `hf_oauth: true` keeps the signed-in Hugging Face user in the
   session, where `gr.OAuthProfile` reads it;
-- everyone else is one visit: the page's `session_hash`.
+- everyone else is one visit: the browser's HttpOnly visit cookie (shared/access.py sets it),
+  else, for a client without cookies, the Gradio `session_hash`. A visit is stored only as a
+  keyed hash, so neither the index nor anything another visitor sees lets them replay it.
 """
 from __future__ import annotations
 
 import logging
 import sys
+
+from shared import access
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +33,34 @@ def oauth_username(request) -> str | None:
 
 
 def owner_of(request) -> str | None:
-    """'user:<name>' when signed in, else 'visit:<session_hash>', else None (no request: a script in-process)."""
+    """'user:<name>' when signed in, else 'visit:<keyed hash>', else None (no request: a script in-process)."""
     if request is None:
         return None
     name = getattr(request, "username", None) or oauth_username(request)
     if name:
         return f"user:{name}"
-    session = getattr(request, "session_hash", None)
-    return f"visit:{session}" if session else None
+    return access.visit_owner(visit_cookie(request), getattr(request, "session_hash", None))
+
+
+def visit_cookie(request) -> str | None:
+    """The browser's visit cookie on a gr.Request (None for a request without headers or cookie)."""
+    try:
+        headers = getattr(request, "headers", None)
+    except Exception:  # noqa: BLE001 - a gr.Request made without an HTTP request
+        return None
+    return access.cookie_value(headers, access.VISIT_COOKIE) if headers is not None else None
+
+
+def file_owner(request) -> str | None:
+    """Who a handed-out file is bound to: a login, or the visit cookie; None (open) for a client with
+    neither, since its later file downloads could not prove a session hash."""
+    if request is None:
+        return None
+    name = getattr(request, "username", None)  # a Gradio login (the file routes see its cookie; not OAuth's)
+    if name:
+        return f"user:{name}"
+    cookie = visit_cookie(request)
+    return access.visit_owner(cookie, None) if cookie else None
 
 
 def history_scope(request, *, shared: bool, private: bool) -> str | None:

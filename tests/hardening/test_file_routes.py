@@ -38,13 +38,15 @@ def test_file_routes_refuse_paths_outside_the_allowed_dirs(tiny_server, secret):
             assert status >= 400 or (b"root:" not in body and b"[project]" not in body), (route, spelled, status)
 
 
-def test_outputs_dir_is_the_only_extra_allowed_path(tiny_server, tiny_server_dirs):
+def test_the_outputs_dir_is_never_served(tiny_server, tiny_server_dirs):
+    """Stored files leave only as owner-bound copies (tests/hardening/test_private_files.py): the outputs
+    dir itself is answered like a missing file, and so is what lies beside it."""
     outputs = tiny_server_dirs["outputs"]
     outputs.mkdir(parents=True, exist_ok=True)
     probe = outputs / "probe.txt"
     probe.write_text("served")
     status, body = fetch(tiny_server + "gradio_api/file=" + str(probe))
-    assert (status, body) == (200, b"served")
+    assert status == 403 and b"served" not in body
     sibling = outputs.parent / "not-allowed.txt"
     sibling.write_text("secret")
     status, body = fetch(tiny_server + "gradio_api/file=" + str(sibling))
