@@ -2,6 +2,7 @@
 
     python benchmarks/agent_gpu.py                    # ~3-6 min on one GPU, prints one JSON report
     python benchmarks/agent_gpu.py --repeats 50 --batch 1 --out agent_gpu.json
+    python benchmarks/agent_gpu.py --play-seconds 20   # the live Play loop's real-time margin (0 skips it)
 
 Variants, all bf16 weights with the Euler state in fp32 (the app's GPU plan), measured
 interleaved after warm-up, with the same pixels and noise:
@@ -21,6 +22,10 @@ peak VRAM (`torch.cuda.max_memory_allocated` around the timed calls), compile ti
 and the max abs difference of the raw actions from eager (bf16 noise, ~1e-2 expected).
 A variant that fails (e.g. torch.compile unavailable) is reported with its error; the
 others still run. Nothing is downloaded: the model is built from the released config.
+
+Then (`--play-seconds`, default 10) the eager model plays ViZDoom through Play's closed loop
+(benchmarks/agent_play.py), lockstep and real time: model time per chunk against the 0.3 s of play it
+covers, the loop's own overhead, late chunks, and `realtime_margin_s` under `live_loop`.
 """
 
 from __future__ import annotations
@@ -106,6 +111,22 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - t0
 
 
+def live_loop(model, cfg, seconds: float) -> dict:
+    """Play's closed loop with this model (eager, as the app runs it): per mode, chunk compute against the
+    0.3 s of play a chunk covers. `realtime_margin_s` = 0.3 - (p90 model time + the loop's own overhead);
+    positive means real-time play keeps up (late_chunks says whether it did)."""
+    from agent_play import engine_over, measure_episode  # benchmarks/ is this script's folder
+
+    engine = engine_over(model, cfg)
+    out = {}
+    for mode in ("lockstep", "realtime"):
+        try:
+            out[mode] = measure_episode(engine, seconds=seconds, mode=mode)
+        except Exception as exc:  # report it; the latency figures above still stand
+            out[mode] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=1)
@@ -113,6 +134,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     parser.add_argument("--out", help="also write the JSON report here")
+    parser.add_argument("--play-seconds", type=float, default=10.0,
+                        help="then play ViZDoom for this many game seconds with the eager model, lockstep and real "
+                             "time (benchmarks/agent_play.py): the live loop's real-time margin; 0 skips it")
     parser.add_argument("--smoke-tiny-cpu", action="store_true",
                         help="check this script on CPU with the tiny model and torch.compile's eager backend "
                              "(traces the same full graphs; no timings worth reading)")
@@ -172,6 +196,8 @@ def main() -> None:
             "keeps_up_with_60hz_play": bool(med < cfg.action_horizon / 60),
             "peak_vram_gib": round(peaks[name], 3) if cuda else None,
         })
+    if args.play_seconds > 0:
+        report["live_loop"] = live_loop(model, cfg, args.play_seconds)
     report.update({
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "gpu": torch.cuda.get_device_name() if cuda else "none (CPU smoke run)",

@@ -52,13 +52,12 @@ class DoomSession:
         game.init()
         self.game = game
         self.scenario = scenario
-        self._frame = game.get_state().screen_buffer.copy()
-        self._vars = self._read_vars()
+        state = game.get_state()
+        self._frame = state.screen_buffer.copy()
+        self._vars = self._vars_of(state)
 
-    def _read_vars(self) -> dict:
-        state = self.game.get_state()
-        if state is None:
-            return self._vars
+    @staticmethod
+    def _vars_of(state) -> dict:
         return {name: float(v) for name, v in zip(VARIABLES, state.game_variables)}
 
     @property
@@ -73,9 +72,9 @@ class DoomSession:
         """Advance one tic with these control values; the tic's reward."""
         reward = self.game.make_action([float(v) for v in values], 1)
         state = self.game.get_state()
-        if state is not None:
-            self._frame = state.screen_buffer.copy()
-            self._vars = self._read_vars()
+        if state is not None:  # None once the episode is over: the last frame and values stay
+            self._frame = state.screen_buffer  # a fresh array per state: no copy needed
+            self._vars = self._vars_of(state)
         return float(reward)
 
     def stats(self) -> dict:
