@@ -15,7 +15,7 @@ script could grow a public Space by gigabytes.
   default a day) is dropped, and a closed one (its tab's heartbeat ended)
   after at most an hour, when Gradio already deletes its gr.State values.
   Their gr.State delete callbacks run first; a session with a queued or
-  running event is kept.
+  running event is kept; the queue's empty per-session leftovers go with it.
 
 `lifespan` installs it on Gradio's FastAPI app at start-up
 (`launch(app_kwargs={"lifespan": lifespan})`); Gradio's own once-a-second
@@ -42,7 +42,8 @@ MAX_SWEEP_PERIOD_S = 60.0
 
 
 def session_ttl_s() -> float:
-    """Seconds a session may stay idle (RELEASE_HUB_SESSION_TTL_S); a bad value is refused by name."""
+    """Seconds a session may stay idle (RELEASE_HUB_SESSION_TTL_S); a bad value is named in one
+    warning line and the default used (it is read at start-up, where an exception would stop the server)."""
     raw = os.environ.get(TTL_ENV, "").strip()
     if not raw:
         return float(DEFAULT_TTL_S)
@@ -51,7 +52,8 @@ def session_ttl_s() -> float:
     except ValueError:
         value = float("nan")
     if not value > 0:
-        raise ValueError(f"{TTL_ENV} must be a number of seconds above 0, got {raw!r}")
+        log.warning("%s must be a number of seconds above 0, got %r: using %d", TTL_ENV, raw, DEFAULT_TTL_S)
+        return float(DEFAULT_TTL_S)
     return value
 
 
@@ -155,8 +157,11 @@ class LeanStateHolder(StateHolder):
             with self.lock:
                 self.session_data.pop(session_id, None)
                 self.time_last_used.pop(session_id, None)
+            # The queue's leftovers for a session with no event: its message box and empty event-id set.
             if session_id in messages and messages[session_id].empty():
-                messages.pop(session_id, None)  # the queue's message box for a session with no event
+                messages.pop(session_id, None)
+            if session_id in busy and not busy[session_id]:
+                busy.pop(session_id, None)
         if idle:
             log.info("Dropped %d idle session(s); %d kept", len(idle), len(self.session_data))
         return len(idle)
