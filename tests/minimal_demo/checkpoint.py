@@ -44,8 +44,8 @@ def load_model(model_dir: Path):
     except (ValueError, TypeError) as exc:
         raise ModelLoadError(f"{model_dir / CONFIG_FILE}: not a tone config ({exc}).") from None
     model = ToneModel(config)
-    try:
+    try:  # safetensors' own errors (a cut or foreign file) and torch's (a missing or misshapen tensor)
         model.load_state_dict(load_file(str(model_dir / WEIGHTS_FILE)), strict=True)
-    except RuntimeError as exc:
+    except Exception as exc:  # noqa: BLE001 - every cause becomes one message naming the file
         raise ModelLoadError(f"{model_dir / WEIGHTS_FILE}: {str(exc).splitlines()[0]}") from None
     return model.eval()

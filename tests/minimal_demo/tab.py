@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress
+from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, readiness_markdown, refresh_on_load
 
 from .handlers import DEMO, make_tone, make_tone_task
 from .limits import PITCH_HZ, SECONDS, SEED
@@ -34,6 +34,7 @@ def build_tab(ctx: AppContext) -> None:
         with ctx.cancel_scope(request) as cancel:
             return make_tone(ctx, tone_task, pitch_hz, seconds, seed, gradio_progress(progress), cancel)
 
+    refresh_on_load(gr.Markdown(elem_id="tone-readiness"), readiness_markdown(ctx, [KEY]))
     with gr.Row():
         with gr.Column():
             pitch = gr.Slider(**PITCH_HZ.slider(elem_id="tone-pitch"))

@@ -128,7 +128,8 @@ def test_reuse_settings_fills_the_tab(release, made, browser_page):
     item_id = release["client"].predict(demo="tone", api_name="/history")["items"][0]["id"]
     page = browser_page
     page.goto(release["url"])
-    page.get_by_role("tab", name=TITLE, exact=True).wait_for()
+    page.get_by_role("tab", name=TITLE, exact=True).click()
+    page.locator("#tone-readiness").get_by_text("tiny random test weights").wait_for()  # its spec's readiness line
     page.get_by_role("tab", name="History").click()
     page.locator("#history-selected textarea").fill(item_id)
     page.locator("#history-sidecar").get_by_text(item_id.split("/")[1]).first.wait_for()
@@ -140,10 +141,41 @@ def test_reuse_settings_fills_the_tab(release, made, browser_page):
     assert "Filled 3 inputs" in page.locator("#history-message").inner_text()
 
 
+def test_the_handlers_and_engine_run_without_a_page(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    from shared.errors import ModelLoadError, UserInputError
+    from shared.hardware import detect
+    from tests.minimal_demo import checkpoint, engine, handlers, plans
+
+    notes: dict = {}
+    assert handlers.check_inputs("220", 1, 5, notes) == handlers.ToneRequest(220.0, 1.0, 5) and not notes
+    with pytest.raises(UserInputError, match=r"^seconds is 0; it must be a number from 0.1 to 2 s\.$"):
+        handlers.check_inputs(220, 0, 5)
+    checkpoint.write_tiny(tmp_path)
+    tone = engine.load_engine(tmp_path, plans.plan("cpu", detect()))
+    seen = []
+    wave = tone.generate(200.0, 0.25, seed=3, progress=lambda f, d="": seen.append(f))
+    assert wave.dtype == np.float32 and len(wave) == 4000 and seen[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(tone.generate(200.0, 0.25, seed=3), wave, atol=1e-6)  # the seed decides the noise
+    (tmp_path / checkpoint.WEIGHTS_FILE).write_bytes((tmp_path / checkpoint.WEIGHTS_FILE).read_bytes()[:40])
+    with pytest.raises(ModelLoadError, match=checkpoint.WEIGHTS_FILE):
+        checkpoint.load_model(tmp_path)
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module or "")
+    return names
+
+
 def test_the_release_touches_nothing_but_the_shared_layer():
-    """Its modules import `shared`, their own package and libraries: never another demo or the app."""
+    """Its modules import `shared`, their own package and libraries, never another demo or the app;
+    only the tab imports gradio."""
     for path in sorted(DEMO_DIR.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
-            assert not [n for n in names if n.split(".")[0] in ("demos", "tests")], (path.name, names)
+        tops = {name.split(".")[0] for name in _imports(path)}
+        assert not tops & {"demos", "tests"}, (path.name, sorted(tops))
+        assert "gradio" not in tops or path.name == "tab.py", path.name
