@@ -294,6 +294,7 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
         max_file_size=MAX_UPLOAD_BYTES,
         show_error=True,
         footer_links=["api", "gradio", "settings"],
+        run_history=False,  # one history: ours (server-side, per owner, Reuse across tabs); docs/HISTORY.md says why
         auth=gate.gradio_auth(),
         auth_message=gate.auth_message,
         app_kwargs={"middleware": middleware, "lifespan": sessions.lifespan},  # lean sessions, idle expiry
