@@ -1,0 +1,114 @@
+"""The Long video tab's handlers as plain functions, without building Gradio or loading Helios:
+checks, settings from the Advanced options, info and its Reuse inputs, keeping a (stopped) run."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from demos.video import handlers as video
+from demos.video.limits import CHUNK_FRAMES
+from demos.video.variants import VARIANTS
+from shared import hardware, hub
+from shared.errors import UserInputError
+from shared.settings import Settings
+from shared.ui import AppContext, Timer
+
+
+@pytest.fixture
+def ctx(tmp_path) -> AppContext:
+    from demos.video.specs import SPECS
+
+    for spec in SPECS:
+        hub.register(spec)
+    settings = Settings(tiny=True, cache_dir=tmp_path / "cache", outputs_dir=tmp_path / "outputs")
+    return AppContext(settings=settings, hw=hardware.detect(), profile="cpu")
+
+
+def prepare(ctx, **overrides):
+    values = dict(prompt="a red fox in the snow", mode="t2v", image=None, video=None, num_frames=33,
+                  variant="distilled", seed=5, options={"resolution": "192x320"})
+    values.update(overrides)
+    return video.prepare(ctx, video.VideoLimits.of(ctx), **values)
+
+
+def test_prepare_names_what_is_wrong(ctx):
+    with pytest.raises(UserInputError, match="image: image-to-video needs an image"):
+        prepare(ctx, mode="i2v")
+    with pytest.raises(UserInputError, match="video: video-to-video needs a clip"):
+        prepare(ctx, mode="v2v")
+    with pytest.raises(UserInputError, match="variant"):
+        prepare(ctx, variant="huge")
+    with pytest.raises(UserInputError, match="resolution"):
+        prepare(ctx, options={"resolution": "4096x4096"})
+
+
+def test_zerogpu_serves_only_preloaded_variants():
+    space = SimpleNamespace(profile="zerogpu", cache=SimpleNamespace(is_resident=lambda key: key == "helios-distilled"))
+    video.check_served(space, VARIANTS["distilled"])
+    with pytest.raises(UserInputError, match=r"variant 'mid' is not preloaded.*serves: distilled.*RELEASE_HUB_ZEROGPU"):
+        video.check_served(space, VARIANTS["mid"])
+
+
+def test_advanced_options_apply_per_variant_and_repairs_are_noted(ctx):
+    options = {"resolution": "192x320", "steps": 3.4, "guidance_scale": 9.0, "use_zero_init": False}
+    v, req, upload, notes = prepare(ctx, options=options)
+    assert (v.name, req.settings.steps, req.settings.guidance_scale) == ("distilled", (3, 3, 3), 1.0)  # no CFG
+    assert "steps" in notes and upload == {} and req.resolution.label == "192x320"
+    _, mid, _, _ = prepare(ctx, variant="mid", options=options)
+    assert (mid.settings.guidance_scale, mid.settings.use_zero_init) == (9.0, False)
+
+
+def test_info_carries_every_reuse_input(ctx):
+    from demos.video.engine import VideoResult
+
+    v, req, upload, _ = prepare(ctx, num_frames=66, seed=8)
+    result = VideoResult(path=None, frames=61, chunks_done=2, chunks_total=2, cancelled=False)
+    info = video.video_info({"seed": req.seed}, v, req, result, upload, Timer(), video.VideoLimits.of(ctx).plan)
+    assert info["seconds_of_video"] == pytest.approx(61 / 24, abs=1e-3) and info["requested_frames"] == 66
+    inputs = video.reuse_inputs(info)
+    assert set(inputs) == {"prompt", "mode", "image", "video", "num_frames", "variant", "seed", "resolution", "steps",
+                           "guidance_scale", "amplify_first_chunk", "use_zero_init"}
+    assert (inputs["num_frames"], inputs["seed"], inputs["resolution"], inputs["steps"]) == (66, 8, "192x320", 2)
+    assert "Done in" in video.summary_of(info)
+
+
+def test_a_stopped_run_is_kept_only_with_a_file(ctx):
+    from demos.video.engine import ChunkUpdate
+
+    handlers = video.VideoHandlers(ctx)
+    v, req, upload, _ = prepare(ctx, num_frames=99)
+    out = ctx.outputs_dir / "video" / "run.mp4"
+    result, info = handlers._keep_stopped_run(v, req, out, None, upload, Timer(), {}, {})
+    assert result.path is None and info["cancelled"] is True and info["chunks_done"] == 0
+    assert not out.with_suffix(".json").exists()  # nothing finished: no sidecar, nothing in History
+    out.parent.mkdir(parents=True)
+    out.write_bytes(b"mp4")
+    last = ChunkUpdate(chunk=2, chunks=3, frames=61, partial=None)
+    result, info = handlers._keep_stopped_run(v, req, out, last, upload, Timer(), {"num_frames": "rounded"}, {})
+    assert (result.path, info["chunks_done"], info["chunks_total"], info["frames"]) == (out, 2, 3, 61)
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["inputs"]["num_frames"] == 99 and sidecar["info"]["adjusted"] == {"num_frames": "rounded"}
+    assert "Kept 2 of 3 chunks" in video.summary_of(info)
+
+
+def test_frame_count_is_snapped_to_whole_chunks_and_said(ctx):
+    handlers = video.VideoHandlers(ctx)
+    update, line, rounded = handlers.length_line(40, None)
+    assert update["value"] == CHUNK_FRAMES and rounded == (40, CHUNK_FRAMES)
+    assert line.startswith("40 is not a whole number of 33-frame chunks: rounded to 33.")
+    _, line, rounded = handlers.length_line(CHUNK_FRAMES, rounded)  # the snapped value comes back: note stays
+    assert rounded == (40, CHUNK_FRAMES) and "rounded to 33" in line
+    assert video.snap_frames("many", 1452) == CHUNK_FRAMES and video.snap_frames(10_000, 100) == 99
+
+
+def test_reuse_settings_keep_the_variants_advanced_values():
+    steps, guidance, amplify, zero_init, pending = video.advanced_for("mid", {"variant": "mid", "steps": 7})
+    assert steps["value"] == 7 and steps["maximum"] == 50 and guidance["interactive"] is True
+    assert zero_init["visible"] is True and amplify["visible"] is False and pending is None
+    steps, *_ = video.advanced_for("base", {"variant": "mid", "steps": 7})  # another variant's values: defaults
+    assert steps["value"] == 50 and steps["label"] == "Denoising steps"
+    gallery, _ = video.add_to_gallery("/x.mp4", {"variant": "mid", "mode": "t2v", "frames": 33, "seed": 2,
+                                                 "cancelled": True}, [])
+    assert gallery == [("/x.mp4", "mid · t2v · 33 frames · seed 2 · stopped")]
