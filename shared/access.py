@@ -189,7 +189,7 @@ class AccessMiddleware:
         visit = cookie_value(headers, VISIT_COOKIE)
         if scope["type"] == "http":
             send = self._with_visit_cookie(send) if not visit else send
-            asked = None if self.files is None else _file_route_target(scope["path"])
+            asked = None if self.files is None else self.files.target(scope["path"])
             if asked is not None:
                 requester = f"user:{user}" if user else visit_owner(visit, None)
                 if not self.files.allowed(asked, requester):
@@ -268,12 +268,6 @@ def _without_api_info(send):
         await send({"type": "http.response.body", "body": body})
 
     return send_scrubbed
-
-
-def _file_route_target(path: str) -> str | None:
-    from shared.served_files import file_route_target
-
-    return file_route_target(path)
 
 
 async def _drain(receive) -> None:

@@ -134,6 +134,10 @@ class FileRouteGuard:
     def __init__(self, outputs_dir: str | Path) -> None:
         self.outputs_dir = Path(outputs_dir).resolve()
 
+    @staticmethod
+    def target(path: str) -> str | None:
+        return file_route_target(path)
+
     def allowed(self, asked: str, requester: str | None) -> bool:
         if asked.startswith(("http://", "https://")):
             return True  # Gradio's own SSRF-safe proxy decides
