@@ -6,6 +6,7 @@ so the same seed and actions give the same frames.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,8 @@ class DoomSession:
         game.load_config(str(root / "scenarios" / (scenario.config or FULL_LEVEL_CONFIG)))
         game.set_doom_game_path(str(root / "freedoom2.wad"))  # the IWAD: Freedoom, whatever the config says
         game.set_doom_map(scenario.doom_map)
+        # ViZDoom writes its own settings file; keep it out of the working directory (the app's folder).
+        game.set_doom_config_path(str(Path(tempfile.gettempdir()) / "release-hub-vizdoom.ini"))
         game.set_window_visible(False)
         game.set_mode(vzd.Mode.PLAYER)  # synchronous: the game waits for each action
         game.set_screen_format(vzd.ScreenFormat.RGB24)
