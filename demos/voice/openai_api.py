@@ -93,7 +93,10 @@ class APIError(Exception):
                           "param": self.param, "code": self.code}}
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status)
+        # After a 408 the rest of the body may still trickle in: close the connection at once
+        # (uvicorn would otherwise keep the socket for its keep-alive timeout).
+        headers = {"connection": "close"} if self.status == 408 else None
+        return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -103,7 +106,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def map_error(exc: BaseException) -> APIError:
     """What an engine or queue failure means for an HTTP caller."""
-    import torch
+    from shared.residency import is_out_of_memory, release_cuda_memory  # never imports torch itself
 
     if isinstance(exc, APIError):
         return exc
@@ -126,9 +129,7 @@ def map_error(exc: BaseException) -> APIError:
                         code="client_disconnected")
     if isinstance(exc, (ModelFilesMissing, ModelLoadError)):
         return APIError(503, f"The model is not available: {exc}", code="model_not_available")
-    if isinstance(exc, torch.OutOfMemoryError):
-        from shared.residency import release_cuda_memory
-
+    if is_out_of_memory(exc):
         release_cuda_memory(exc)
         from shared.ui import _active_profile
 
