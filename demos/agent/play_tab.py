@@ -111,7 +111,8 @@ def build_play_section(ctx, tabs, engine_for) -> None:
                 gr.Dataframe(value=MAPPINGS["vizdoom"].table(), headers=["pad", "Doom control", "how"],
                              interactive=False, wrap=True)
         with gr.Column(scale=2):
-            status = gr.Markdown("Pick a scenario and press Play.", elem_id="agent-play-status", min_height=72,
+            status = gr.Markdown("Pick a scenario and press Play.", label="Status", show_label=False,
+                                 elem_id="agent-play-status", min_height=72,
                                  container=True)
             live = gr.Image(label="Live", elem_id="agent-play-live", interactive=False, format="jpeg",
                             show_label=False)
