@@ -6,15 +6,11 @@ missing file gets. A polyglot PNG uploaded as `frame.html` is then opened as a p
 never renders, and no script of it runs."""
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 from browser_helpers import RUN_WAIT_MS, save_screenshot, set_slider, wait_idle
 
+from hostile_files import polyglot_png
 from serving import start_server, stop_server
-
-SCRIPT = b"<html><body><script>document.title='pwned';alert(1)</script></body></html>"
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +33,6 @@ def file_urls(page) -> list[str]:
     return page.evaluate(
         "() => [...document.querySelectorAll('audio[src], video[src], img[src], a[href]')]"
         ".map(e => e.src || e.href).filter(u => u.includes('/gradio_api/file='))")
-
-
-def polyglot_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    pixels = zlib.compress(b"\x00" + b"\x80\x40\x20" * 2 + b"\x00" + b"\x20\x40\x80" * 2)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\x00" + SCRIPT) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
 
 
 def test_results_reach_their_owner_only_and_uploads_never_run(space, _browser):

@@ -90,3 +90,17 @@ def post(base: str, api_name: str, data: list, *, timeout: float = 600) -> Answe
             last = Answer(event, payload.get("error") if event == "error" and isinstance(payload, dict)
                           else payload)
     return last or Answer("http", body)
+
+
+def upload(base: str, path, *, timeout: float = 120) -> dict:
+    """POST /gradio_api/upload, as a browser sends a file; the FileData an endpoint takes."""
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
+        f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(base + "gradio_api/upload", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return {"path": json.loads(response.read())[0], "meta": {"_type": "gradio.FileData"}}

@@ -3,12 +3,9 @@
 Each case must end in a clear error (the message names the problem, never a
 traceback) within the request, and the server must answer the next request.
 """
-import json
 import math
 import re
 import struct
-import urllib.request
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +15,7 @@ from gradio_client import handle_file
 from PIL import Image
 
 import raw_api
+from raw_api import upload
 
 MB_TEXT = "word " * 210_000  # ~1 MB
 LONE_SURROGATE = "caf\udce9 au lait"  # what undecodable bytes become in Python text
@@ -186,15 +184,6 @@ def uploaded(tiny_server, tmp_path_factory) -> dict:
     return {"VALID_WAV": upload(tiny_server, wav), "VALID_MP4": upload(tiny_server, Path(mp4))}
 
 
-def upload(base: str, path: Path) -> dict:
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
-        f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(base + "gradio_api/upload", data=body,
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return {"path": json.loads(response.read())[0], "meta": {"_type": "gradio.FileData"}}
 
 
 def test_battery_every_parameter_of_every_endpoint(tiny_server, tiny_server_dirs, uploaded):

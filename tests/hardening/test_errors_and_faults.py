@@ -27,6 +27,7 @@ import pytest
 import soundfile as sf
 
 import raw_api
+from raw_api import upload
 from serving import start_server, stop_server
 
 BODY_TIMEOUT_S = 3  # the server's RELEASE_HUB_BODY_TIMEOUT_S: no data for this long is a 408
@@ -65,15 +66,6 @@ def port_of(base: str) -> int:
     return int(base.rstrip("/").rsplit(":", 1)[1])
 
 
-def upload(base: str, path: Path) -> dict:
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
-        f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(base + "gradio_api/upload", data=body,
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return {"path": json.loads(response.read())[0], "meta": {"_type": "gradio.FileData"}}
 
 
 def speechlike_wav(path: Path, seconds: float = 3.0, sr: int = 24000) -> Path:

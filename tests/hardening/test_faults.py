@@ -1,9 +1,6 @@
 """Faults while serving: a simulated CUDA OOM inside each tab's engine and a corrupt
 checkpoint. Each gives a clear message, and the app keeps serving."""
-import json
 import time
-import urllib.request
-import uuid
 
 import numpy as np
 import pytest
@@ -12,6 +9,7 @@ from gradio_client import handle_file
 from PIL import Image
 
 import raw_api
+from raw_api import upload
 from serving import patient_client, start_server, stop_server
 from shared.faults import RELEASED
 
@@ -83,16 +81,6 @@ def oom_server(tmp_path_factory):
     stop_server(process)
 
 
-def upload(base: str, path) -> dict:
-    """POST /gradio_api/upload, as a browser sends a file; the FileData an endpoint takes."""
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
-        f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(base + "gradio_api/upload", data=body,
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return {"path": json.loads(response.read())[0], "meta": {"_type": "gradio.FileData"}}
 
 
 def tab_call(base: str, tmp, key: str) -> tuple[str, dict]:

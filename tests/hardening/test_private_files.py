@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import urllib.parse
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
 
+from hostile_files import polyglot_png, polyglot_wav
 from serving import REPO, patient_client, start_server, stop_server
 
 ASSETS = REPO / "demos" / "assets"
 ROUTES = ("gradio_api/file=", "file=", "gradio_api/file/")
 SAFE_SAVED = {"png", "jpg", "webp", "wav", "flac", "mp3", "ogg", "mp4", "webm"}
-SCRIPT = b"<html><body><script>document.title='pwned';alert(1)</script></body></html>"
 
 
 @pytest.fixture(scope="module")
@@ -142,29 +140,6 @@ def test_a_replayed_session_hash_reaches_nothing(space, alice):
     assert answers[0] == answers[3]  # another's item and a missing one are refused alike
     still = alice["client"].predict(alice["item_id"], api_name="/history_item")
     assert still[0]
-
-
-def polyglot_png() -> bytes:
-    """A valid 2x2 PNG whose text chunk holds an HTML page with a script."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    pixels = zlib.compress(b"\x00" + b"\x80\x40\x20" * 2 + b"\x00" + b"\x20\x40\x80" * 2)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\x00" + SCRIPT) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
-
-
-def polyglot_wav() -> bytes:
-    """The reference voice as WAV with an HTML page in a LIST chunk."""
-    import soundfile as sf
-    import io
-
-    wave, rate = sf.read(ASSETS / "voice_reference.flac", dtype="int16")
-    buffer = io.BytesIO()
-    sf.write(buffer, wave, rate, format="WAV", subtype="PCM_16")
-    riff = buffer.getvalue()
-    extra = b"LIST" + struct.pack("<I", len(SCRIPT)) + SCRIPT
-    return b"RIFF" + struct.pack("<I", len(riff) - 8 + len(extra)) + riff[8:] + extra
 
 
 def upload(space, name: str, data: bytes) -> str:

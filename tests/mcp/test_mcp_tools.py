@@ -4,6 +4,7 @@ only with --mcp-admin, and the access gate in front of MCP when an API key is se
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import base64
 import io
 import json
@@ -61,7 +62,9 @@ def mcp_session(url: str, work, headers: dict | None = None):
                 await session.initialize()
                 return await work(session)
 
-    return asyncio.run(run())
+    # A thread of its own: in the whole suite a browser test's Playwright loop may already run in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def call(url: str, tool: str, arguments: dict, headers: dict | None = None):
