@@ -4,7 +4,7 @@ On a ZeroGPU Space `SPACES_ZERO_GPU` is set; the app then resolves the
 `zerogpu` profile by itself. Flags come from RELEASE_HUB_* variables (Space
 settings), e.g. RELEASE_HUB_PROFILE or RELEASE_HUB_SOURCE_<KEY>.
 """
-from shared.hardware import on_zerogpu
+from shared.tasks.zerogpu import on_zerogpu
 
 if on_zerogpu():
     # spaces must come before anything that could touch CUDA: it emulates CUDA in this
@@ -12,7 +12,7 @@ if on_zerogpu():
     import spaces  # noqa: F401
 
 from demos.app import build_app, launch  # noqa: E402
-from shared.settings import Settings  # noqa: E402
+from shared.web.settings import Settings  # noqa: E402
 
 settings = Settings.from_args([])
 settings.host = "0.0.0.0"

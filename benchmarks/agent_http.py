@@ -6,7 +6,7 @@
 One 1280x720 game-like frame, saved as PNG, JPEG (q90) and WebP (q90). For each
 format, interleaved, `repeats` times:
 
-  direct: `shared.media.load_image(file)` + `AgentEngine.run([image], seed=0)` in this
+  direct: `shared.io.media.load_image(file)` + `AgentEngine.run([image], seed=0)` in this
           process, on the same tiny checkpoint the server writes (`write_tiny`, seed 0);
   http:   `gradio_client.Client.predict(frame=handle_file(file), api_name="/agent_frame")`
           (upload, queue, decode, the same engine call, JSON back).
@@ -70,8 +70,8 @@ def main() -> None:
     from demos.agent.checkpoint import write_tiny
     from demos.agent.engine import load
     from demos.agent.plans import plan
-    from shared.hardware import HardwareInfo
-    from shared.media import load_image
+    from shared.models.hardware import HardwareInfo
+    from shared.io.media import load_image
 
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -85,7 +85,7 @@ def measure_episode(engine, *, scenario: str = "defend_the_center", seconds: flo
     from demos.agent.play import session
     from demos.agent.play.agents import NitroGenAgent
     from demos.agent.play.session import EpisodeSpec
-    from shared.tasks import CancelToken
+    from shared.tasks.cancel import CancelToken
 
     stream = StreamCost()
     load_before = os.getloadavg()

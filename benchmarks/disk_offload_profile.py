@@ -5,7 +5,7 @@
 Writes (once) a HeliosTransformer3DModel with the released 14B config except
 `num_layers` (real per-layer shapes: 5120 wide, 40 heads, ffn 13824) as random
 bf16 sharded safetensors in the diffusers layout, then for each layout builds
-its offload folder with `shared.disk_offload.load_disk_offloaded` (fp8, CPU as
+its offload folder with `shared.models.disk_offload.load_disk_offloaded` (fp8, CPU as
 onload device, as the 6gb/8gb disk plans do) and runs two transformer passes at
 the benchmark's tiny latent (1x16x1x16x16). For each phase it prints the wall
 time and the seconds spent in diffusers' ModuleGroup.onload_/offload_, the
@@ -120,8 +120,8 @@ def main() -> None:
     import torch
     from diffusers import HeliosTransformer3DModel
 
-    from shared.disk_offload import DiskOffload, load_disk_offloaded
-    from shared.model_files import folder_bytes
+    from shared.models.disk_offload import DiskOffload, load_disk_offloaded
+    from shared.models.model_files import folder_bytes
 
     torch.set_num_threads(args.threads)
     component = args.root / "transformer"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from demos.history.index import INDEX_NAME  # noqa: E402
 from demos.history.store import HistoryStore  # noqa: E402
-from shared.outputs import new_output_path, write_sidecar  # noqa: E402
+from shared.io.outputs import new_output_path, write_sidecar  # noqa: E402
 
 KINDS = [("voice_voxtral", "voice_voxtral", "wav"), ("voice_clone", "voice_clone", "wav"), ("video", "video", "mp4"),
          ("agent", "agent_frame", "json"), ("agent", "agent_video", "mp4")]

@@ -71,7 +71,7 @@ def main() -> None:
 
     from demos.app import build_context
     from demos.voice.voxtral.engine import SynthesisOptions, load_engine
-    from shared.settings import Settings
+    from shared.web.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-openai-"))
     ports = free_port(), free_port()

@@ -113,7 +113,7 @@ def measure(servers: dict, sessions: int, workers: int, ttl_s: float | None) -> 
 def expire_and_refill(servers: dict, result: dict, sessions: int, workers: int, ttl_s: float) -> None:
     """RSS once the sessions expired, then after as many new sessions again: where expired sessions'
     memory came back to the process, the second wave reuses it instead of growing RSS."""
-    from shared.sessions import sweep_period_s
+    from shared.web.sessions import sweep_period_s
 
     time.sleep(ttl_s + sweep_period_s(ttl_s) + SETTLE_S)
     expired = {name: rss_mb(pid) for name, (_, pid) in servers.items()}
@@ -126,7 +126,7 @@ def expire_and_refill(servers: dict, result: dict, sessions: int, workers: int, 
 
 
 def dropped_sessions(log_path: Path) -> int:
-    """Sessions the app's idle sweep reported dropping (shared/sessions.py logs each sweep)."""
+    """Sessions the app's idle sweep reported dropping (shared/web/sessions.py logs each sweep)."""
     found = re.findall(r"Dropped (\d+) idle session", log_path.read_text(errors="replace"))
     return sum(int(n) for n in found)
 

@@ -64,7 +64,7 @@ def one_run(tmp: str, bare: bool = False, repo: Path = REPO) -> float:
 
 def imported_at_start() -> list[str]:
     """The model libraries `build_app` imports (building the page, as start-up does, no launch)."""
-    code = ("import sys; from shared.settings import Settings; from demos.app import build_app; "
+    code = ("import sys; from shared.web.settings import Settings; from demos.app import build_app; "
             "build_app(Settings.from_args(['--tiny'])); print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)

@@ -45,8 +45,8 @@ def main() -> None:
     finally:
         stop_server(process)
 
-    from shared.hardware import detect
-    from shared.media import write_video
+    from shared.models.hardware import detect
+    from shared.io.media import write_video
     from demos.video import engine, limits, plans
     from demos.video.variants import VARIANTS
 

@@ -47,7 +47,7 @@ def run_profile(workdir: Path, profile: str, frames: int) -> dict:
     import psutil
     import torch
 
-    from shared.hardware import detect
+    from shared.models.hardware import detect
     from demos.video import engine, limits, plans
     from demos.video.variants import VARIANTS
 

@@ -78,7 +78,7 @@ class RssSampler:
 
 
 def _hw(device: str, host_ram: float):
-    from shared.hardware import HardwareInfo
+    from shared.models.hardware import HardwareInfo
 
     vram = {"cuda": 24.0}.get(device, 24.0)
     return HardwareInfo(cuda=True, device_name=f"benchmark ({device} onload)", vram_total_gb=vram,
@@ -86,8 +86,8 @@ def _hw(device: str, host_ram: float):
 
 
 def _folders(cache: Path, key: str) -> dict:
-    from shared.disk_offload import is_complete
-    from shared.model_files import folder_bytes, offload_root
+    from shared.models.disk_offload import is_complete
+    from shared.models.model_files import folder_bytes, offload_root
 
     root = offload_root(cache) / key
     if not root.exists():
@@ -156,7 +156,7 @@ def encoder_child(args) -> dict:
 
     from demos.video import engine, plans
     from demos.video.variants import VARIANTS
-    from shared.disk_offload import load_disk_offloaded, offload_folder
+    from shared.models.disk_offload import load_disk_offloaded, offload_folder
 
     torch.set_num_threads(args.threads)
     torch.cuda.is_available = lambda: False
@@ -299,7 +299,7 @@ def main() -> None:
 
     from demos.video import plans
     from demos.video.variants import VARIANTS
-    from shared.model_files import offload_root
+    from shared.models.model_files import offload_root
 
     def emit(record: dict) -> None:
         record["load_average"] = [round(x, 2) for x in os.getloadavg()]

@@ -56,7 +56,7 @@ def main() -> None:
 
     import torch
 
-    from shared.hardware import detect
+    from shared.models.hardware import detect
     from demos.voice.cloning import engine, plans
     from demos.voice.cloning.checkpoint import write_real_size_random
     from demos.voice.cloning.reference import SAMPLE_RATE, check_reference

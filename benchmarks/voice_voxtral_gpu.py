@@ -25,7 +25,7 @@ import torch
 
 from demos.voice.voxtral.config import parse_params
 from demos.voice.voxtral.engine import SynthesisOptions, SynthesisStats, VoxtralEngine, is_quantized_linear
-from shared.offload import quantize_int8_weight_only
+from shared.models.offload import quantize_int8_weight_only
 from demos.voice.voxtral.model import VoxtralTTSModel
 from demos.voice.voxtral.tiny import PRESET_VOICES, REAL_PARAMS, tekken_json
 from demos.voice.voxtral.tokenizer import VoxtralTokenizer

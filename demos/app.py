@@ -10,13 +10,15 @@ import gradio as gr
 
 from starlette.middleware import Middleware
 
-from shared import access, hardware, hub, model_files, sessions, zerogpu
-from shared.served_files import FileRouteGuard, OutputsHandout
-from shared.media import MAX_UPLOAD_BYTES
-from shared.profiles import resolve_profile
-from shared.settings import Settings, read_auth_file
-from shared.params import Choice
-from shared.ui import AppContext, GuardedBlocks, gradio_errors, set_active_profile, refresh_on_load
+from shared.web import access, sessions
+from shared.models import hardware, hub, model_files
+from shared.tasks import zerogpu
+from shared.web.served_files import FileRouteGuard, OutputsHandout
+from shared.io.media import MAX_UPLOAD_BYTES
+from shared.models.profiles import resolve_profile
+from shared.web.settings import Settings, read_auth_file
+from shared.io.params import Choice
+from shared.web.ui import AppContext, GuardedBlocks, gradio_errors, set_active_profile, refresh_on_load
 
 log = logging.getLogger("release_hub")
 
@@ -276,7 +278,7 @@ def build_app(settings: Settings) -> gr.Blocks:
 
 
 def access_gate(settings: Settings) -> access.Gate:
-    """The one gate (shared/access.py): the API key and the --auth-file logins, if any."""
+    """The one gate (shared/web/access.py): the API key and the --auth-file logins, if any."""
     logins = read_auth_file(settings.auth_file) if settings.auth_file else None
     return access.Gate(api_key=access.api_key_from_env(), logins=logins)
 
@@ -284,7 +286,7 @@ def access_gate(settings: Settings) -> access.Gate:
 def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
     os.makedirs(settings.outputs_dir, exist_ok=True)
     gate = access_gate(settings)
-    # No allowed_paths: stored files leave only as owner-bound copies (shared/served_files.py).
+    # No allowed_paths: stored files leave only as owner-bound copies (shared/web/served_files.py).
     middleware = [Middleware(access.AccessMiddleware, gate=gate, files=FileRouteGuard(settings.outputs_dir))]
     kwargs = dict(
         server_name=settings.host,
@@ -304,7 +306,7 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
         kwargs["app_kwargs"]["routes"] = api.routes()
     kwargs.update(overrides)
     if kwargs.get("mcp_server"):  # our tool names, safe-by-default list and MCP content
-        from shared.mcp_server import install
+        from shared.web.mcp_server import install
         install(app)
     app.launch(**kwargs)
 

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from types import ModuleType
 
-from shared import hub
+from shared.models import hub
 
 log = logging.getLogger(__name__)
 

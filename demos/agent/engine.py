@@ -22,9 +22,9 @@ import torch
 from PIL import Image
 
 from shared.errors import UserInputError
-from shared.offload import apply_plan_to_module
-from shared.profiles import PlacementPlan
-from shared.tasks import Cancelled, CancelToken, Progress, no_progress
+from shared.models.offload import apply_plan_to_module
+from shared.models.profiles import PlacementPlan
+from shared.tasks.cancel import Cancelled, CancelToken, Progress, no_progress
 
 from .actions import chunk_to_dict
 from .checkpoint import CHECKPOINT_FILE, LoadedCheckpoint, load_checkpoint

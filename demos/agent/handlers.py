@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Callable
 import gradio as gr
 
 from shared.errors import UserInputError
-from shared.media import VideoWriter, load_image, probe_video, read_video_frames
-from shared.outputs import companion_path, new_output_path, save_inputs, write_sidecar
-from shared.params import Number
-from shared.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
-from shared.uploads import uploaded_file
-from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
+from shared.io.media import VideoWriter, load_image, probe_video, read_video_frames
+from shared.io.outputs import companion_path, new_output_path, save_inputs, write_sidecar
+from shared.io.params import Number
+from shared.web.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
+from shared.io.uploads import uploaded_file
+from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from .actions import BUTTONS, UNTRAINED_BUTTONS
 from .limits import API_SEED, STRIDE, frame_cap_spec
@@ -186,7 +186,7 @@ class SampledClip:
     """A clip decoded for a video run: overlay-size frames, model-size frames, and how they were sampled."""
     frames: list
     model_frames: list
-    info: object  # shared.media's probe of the clip (frames, fps, width, height)
+    info: object  # shared.io.media's probe of the clip (frames, fps, width, height)
     total: int
     stride: int  # the stride used (the frame cap may have made it larger than asked)
     note: str | None

@@ -1,9 +1,9 @@
-"""The declared specs of the game-agent tab's parameters (shared.params)."""
+"""The declared specs of the game-agent tab's parameters (shared.io.params)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
-from shared.params import Number
+from shared.io.params import Number
 
 API_SEED = 0  # API calls are reproducible unless the UI's seed box says otherwise
 MAX_STRIDE = 120

@@ -7,8 +7,8 @@ work one request may ask for.
 
 from __future__ import annotations
 
-from shared.hardware import HardwareInfo
-from shared.profiles import PlacementPlan
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import PlacementPlan
 
 MODEL_KEY = "nitrogen"
 PARAMS = 493_631_513

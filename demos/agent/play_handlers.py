@@ -1,7 +1,7 @@
 """Play's handlers: one episode as a GPU task, streamed to the page and the API, kept in History.
 
 Plain functions of the app context; play_tab.py wires them to Gradio events. The episode runs as one
-GPU task in the shared shape (shared/zerogpu.py): the game is created inside the task from plain
+GPU task in the shared shape (shared/tasks/zerogpu.py): the game is created inside the task from plain
 settings, events are plain values, closing the task (Stop, a client leaving) ends the episode within
 one chunk, and the recording it wrote is kept. The random baseline plays the same settings after it,
 off the GPU.
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Iterator
 
 from shared.errors import UserInputError
-from shared.outputs import companion_path, new_output_path, sidecar_path, write_sidecar
-from shared.params import SEED
-from shared.visitors import owner_of
-from shared.zerogpu import TaskResult, drive, engine_events, gpu_task
+from shared.io.outputs import companion_path, new_output_path, sidecar_path, write_sidecar
+from shared.io.params import SEED
+from shared.web.visitors import owner_of
+from shared.tasks.zerogpu import TaskResult, drive, engine_events, gpu_task
 
 from .plans import MODEL_KEY
 from .play.catalog import GAMES
@@ -146,7 +146,7 @@ def _remove_unkept(files: dict) -> None:
 
 def _wait_for_gpu(cancel) -> Iterator[None]:
     """Yield (so Stop and a leaving client reach us) while another GPU task holds the turn."""
-    from shared import zerogpu
+    from shared.tasks import zerogpu
 
     while zerogpu._GPU_TURN.locked() and not cancel.cancelled:  # noqa: SLF001 - read-only peek; drive takes it
         yield

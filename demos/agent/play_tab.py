@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.ui import gradio_errors, lock_while_running
+from shared.web.ui import gradio_errors, lock_while_running
 
 from .play.catalog import ATARI_NOTE, GAMES
 from .play.mapping import MAPPINGS, STICK_DEAD_ZONE
@@ -51,7 +51,7 @@ class _Outputs:
 
 
 # Episodes get their own queue group so a visitor's second episode is refused at once (not queued behind the
-# first); the GPU itself is still taken one task at a time (the handler waits for shared.zerogpu's turn).
+# first); the GPU itself is still taken one task at a time (the handler waits for shared.tasks.zerogpu's turn).
 PLAY_QUEUE = dict(concurrency_id="agent_play", concurrency_limit=4)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.hub import ModelSpec
+from shared.models.hub import ModelSpec
 from shared.lazy import OnFirstCall
 
 from .config import CHECKPOINT_FILE

@@ -17,8 +17,8 @@ from types import SimpleNamespace
 import gradio as gr
 
 from demos.assets import asset
-from shared import hub
-from shared.ui import GPU_QUEUE, AppContext, lock_while_running, readiness_markdown, refresh_on_load
+from shared.models import hub
+from shared.web.ui import GPU_QUEUE, AppContext, lock_while_running, readiness_markdown, refresh_on_load
 
 from .handlers import (TABLE_HEADERS, AgentHandlers, AgentLimits, engine_for, frame_options, frame_reuse_fill,
                        frame_views, video_options, video_reuse_fill)

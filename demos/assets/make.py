@@ -1,7 +1,7 @@
 """Make the example files the tabs offer (python -m demos.assets.make).
 
 Everything here is drawn or spoken by this script, from code in this repo:
-pictures with Pillow, clips encoded with PyAV (through shared.media), speech
+pictures with Pillow, clips encoded with PyAV (through shared.io.media), speech
 with espeak-ng. No third-party art, footage or recordings. The outputs are
 committed so that a Space without espeak-ng still has them; PROVENANCE.md
 beside them says what made each one.
@@ -87,7 +87,7 @@ def platformer(width: int = 640, height: int = 360, scroll: int = 0, jump: float
 
 # ------------------------------------------------------------------ outputs
 def _write_clip(path: Path, frames, fps: float) -> None:
-    from shared.media import VideoWriter
+    from shared.io.media import VideoWriter
 
     writer = VideoWriter(path, fps)
     writer.write([np.asarray(f) for f in frames])
@@ -97,7 +97,7 @@ def _write_clip(path: Path, frames, fps: float) -> None:
 def _speak(path: Path) -> None:
     import soundfile as sf
 
-    from shared.media import resample
+    from shared.io.media import resample
 
     espeak = shutil.which("espeak-ng")
     if espeak is None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import gradio as gr
 
 from shared.errors import UserInputError
-from shared.outputs import SidecarError
-from shared.reuse import ReuseRegistry
-from shared.ui import AppContext, gradio_errors
-from shared.visitors import history_scope
+from shared.io.outputs import SidecarError
+from shared.web.reuse import ReuseRegistry
+from shared.web.ui import AppContext, gradio_errors
+from shared.web.visitors import history_scope
 
 from .store import GB, HistoryStore
 

@@ -6,7 +6,7 @@ prompt, sizes) live in `<outputs>/.history-index.json`. The file is a cache:
 when it is missing, unreadable, of another version, or a demo folder changed
 since it was written (a run of an older app, a file copied in by hand), the
 changed folders are scanned again and only the sidecars that changed are read.
-Results written by this app update it directly (`shared.outputs` tells the
+Results written by this app update it directly (`shared.io.outputs` tells the
 store about every sidecar it writes).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from shared.outputs import INPUTS_FOLDER, PARTIALS_SUFFIX, SidecarError, missing_fields, read_sidecar, write_json_atomic
+from shared.io.outputs import INPUTS_FOLDER, PARTIALS_SUFFIX, SidecarError, missing_fields, read_sidecar, write_json_atomic
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shared.errors import UserInputError
-from shared.params import shorten
-from shared.outputs import (INPUTS_FOLDER, add_sidecar_listener, check_sidecar, read_sidecar,
+from shared.io.params import shorten
+from shared.io.outputs import (INPUTS_FOLDER, add_sidecar_listener, check_sidecar, read_sidecar,
                             remove_sidecar_listener, write_json_atomic)
 
 from .index import INDEX_NAME, Entry, Index

@@ -8,7 +8,7 @@ Endpoints:
 
 On a Space (or with logins) each signed-in user sees their own results and
 an anonymous visitor those of the current visit, unless
-RELEASE_HUB_SHARED_HISTORY=1 (see shared/visitors.py).
+RELEASE_HUB_SHARED_HISTORY=1 (see shared/web/visitors.py).
 
 This module is the layout and the event wiring; the work is in handlers.py.
 """
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from shared.ui import AppContext
+from shared.web.ui import AppContext
 
 from .handlers import PAGE_SIZE, HistoryHandlers, select_row
 from .store import GB, HistoryStore

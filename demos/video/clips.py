@@ -12,7 +12,7 @@ from collections import deque
 from PIL import Image, ImageOps
 
 from shared.errors import UserInputError
-from shared.media import iter_video_frames, load_image, probe_video
+from shared.io.media import iter_video_frames, load_image, probe_video
 
 from .limits import CHUNK_FRAMES, MIN_V2V_FRAMES, Resolution
 

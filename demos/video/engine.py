@@ -16,12 +16,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from shared.disk_offload import DiskOffload, load_disk_offloaded, load_fp8_in_ram, offload_folder
-from shared.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, execution_device, load_across_gpus,
+from shared.models.disk_offload import DiskOffload, load_disk_offloaded, load_fp8_in_ram, offload_folder
+from shared.models.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, execution_device, load_across_gpus,
                             pipeline_dtypes, runtime_device, torch_dtype)
-from shared.profiles import PlacementPlan
-from shared.settings import default_cache_dir
-from shared.tasks import CancelToken, Cancelled, Progress, no_progress
+from shared.models.profiles import PlacementPlan
+from shared.web.settings import default_cache_dir
+from shared.tasks.cancel import CancelToken, Cancelled, Progress, no_progress
 
 from .limits import CHUNK_FRAMES, FPS, Resolution, chunks_for, output_frames
 from .prompts import MAX_SEQUENCE_LENGTH, PromptEmbeddingCache

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from shared.errors import UserInputError
-from shared.outputs import new_output_path, save_inputs, write_sidecar
-from shared.params import Choice
-from shared.profiles import PlacementPlan
-from shared.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
-from shared.uploads import uploaded_file
-from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
+from shared.io.outputs import new_output_path, save_inputs, write_sidecar
+from shared.io.params import Choice
+from shared.models.profiles import PlacementPlan
+from shared.web.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
+from shared.io.uploads import uploaded_file
+from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from .clips import clip_to_continue, first_frame
 from .limits import (AMPLIFY, CHUNK_FRAMES, FPS, RESOLUTIONS, ZERO_INIT, check_guidance, check_mode, check_prompt,
@@ -195,6 +195,23 @@ def make_video_task(ctx: AppContext):
     return video_task
 
 
+# The parameters of /video and /video_stream, written once: the API page and MCP read them from the docstrings.
+VIDEO_ARGS = """        Args:
+            prompt: what the video shows (up to 2,000 characters).
+            mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
+            image: the first frame, for i2v (PNG/JPEG/WebP).
+            video: the clip to continue, for v2v (at least 33 frames).
+            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
+            variant: "distilled" (default, fast), "mid" or "base".
+            seed: random seed; -1 picks one (returned in info).
+"""
+
+
+def _documented(fn):
+    fn.__doc__ = fn.__doc__.replace("        Args: VIDEO_ARGS\n", VIDEO_ARGS)
+    return fn
+
+
 class VideoHandlers:
     """The tab's event handlers for one app context: a run streamed, kept, and summed up."""
 
@@ -272,19 +289,13 @@ class VideoHandlers:
 
     # ------------------------------------------------------------ events (signatures are the API)
     @gradio_errors
+    @_documented
     def video_stream(self, prompt: str, mode: str = "t2v", image: str | None = None, video: str | None = None,
                      num_frames: int = CHUNK_FRAMES, variant: str = DEFAULT_VARIANT, seed: int = -1,
                      options: dict | None = None, request: gr.Request = None, progress=gr.Progress()):
         """Generate a Helios video and stream it: a playable mp4 of the video so far after every 33-frame chunk.
 
-        Args:
-            prompt: what the video shows (up to 2,000 characters).
-            mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
-            image: the first frame, for i2v (PNG/JPEG/WebP).
-            video: the clip to continue, for v2v (at least 33 frames).
-            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
-            variant: "distilled" (default, fast), "mid" or "base".
-            seed: random seed; -1 picks one (returned in info).
+        Args: VIDEO_ARGS
 
         Yields:
             (mp4 of the video so far, info) after each chunk; the last item is the final video and full info.
@@ -296,20 +307,14 @@ class VideoHandlers:
             yield (gr.skip(), gr.skip()) if kind == "tick" else (path, info)
 
     @gradio_errors
+    @_documented
     def video_api(self, prompt: str, mode: str = "t2v", image: str | None = None, video: str | None = None,
                   num_frames: int = CHUNK_FRAMES, variant: str = DEFAULT_VARIANT, seed: int = -1,
                   options: dict | None = None, request: gr.Request = None,
                   progress=gr.Progress()) -> tuple[str, dict]:
         """Generate a Helios video (text/image/video-to-video) and return the finished mp4.
 
-        Args:
-            prompt: what the video shows (up to 2,000 characters).
-            mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
-            image: the first frame, for i2v (PNG/JPEG/WebP).
-            video: the clip to continue, for v2v (at least 33 frames).
-            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
-            variant: "distilled" (default, fast), "mid" or "base".
-            seed: random seed; -1 picks one (returned in info).
+        Args: VIDEO_ARGS
 
         Returns:
             the mp4 (24 fps) and info: seed, model key and source, profile, frames, chunks, settings, timings.

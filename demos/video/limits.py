@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from shared.params import Choice, Flag, Number, Text, as_number
+from shared.io.params import Choice, Flag, Number, Text, as_number
 
 CHUNK_FRAMES = 33
 MAX_FRAMES = 1452  # 44 chunks, ~60 s at 24 fps
@@ -59,7 +59,7 @@ def describe_length(num_frames: int, fps: int = FPS) -> str:
 
 # ---------------------------------------------------------------- parameter specs
 # One spec per /video parameter: the tab builds its controls from these and
-# checks every value with them (shared.params), so slider, message and check agree.
+# checks every value with them (shared.io.params), so slider, message and check agree.
 PROMPT = Text("prompt", "Prompt", max_chars=MAX_PROMPT_CHARS, hint="describe the video you want",
               placeholder="A red fox trots through fresh snow at dawn, tracking shot.")
 MODE = Choice.of("mode", "Mode", [(title, key) for key, title in MODE_TITLES.items()], default="t2v")

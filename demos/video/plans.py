@@ -17,7 +17,7 @@ frames per chunk); the GPU benchmark script measures them where a GPU exists.
 Small hosts: when the host has less RAM than a plan's in-RAM variant needs,
 the plan keeps the offloaded transformer (fp8) and text encoder in files under
 the cache dir instead (diffusers' `offload_to_disk_path`, see
-shared/disk_offload.py); their `host_ram_gb` is the peak RSS measured at the
+shared/models/disk_offload.py); their `host_ram_gb` is the peak RSS measured at the
 real size by benchmarks/video_host_ram.py (docs/BENCHMARKS.md), plus an
 allowance for the CUDA context and pinned staging copies.
 
@@ -27,8 +27,8 @@ is offloaded leaf by leaf onto the second card, the VAE sits on the first.
 """
 from __future__ import annotations
 
-from shared.hardware import HardwareInfo
-from shared.profiles import MULTI_GPU_PROFILES, PROFILE_VRAM_GB, ComponentPlacement, PlacementPlan
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import MULTI_GPU_PROFILES, PROFILE_VRAM_GB, ComponentPlacement, PlacementPlan
 
 from .limits import MAX_FRAMES, RESOLUTIONS
 

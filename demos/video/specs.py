@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import functools
 
-from shared.hub import ModelSpec
+from shared.models.hub import ModelSpec
 from shared.lazy import OnFirstCall
-from shared.profiles import multi_gpu
+from shared.models.profiles import multi_gpu
 
 from . import plans
 

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from shared.media import VideoWriter
+from shared.io.media import VideoWriter
 
 from .limits import CHUNK_FRAMES
 

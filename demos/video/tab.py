@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import gradio as gr
 
 from demos.assets import asset
-from shared import hub
-from shared.ui import GPU_QUEUE, AppContext, lock_while_running, readiness_markdown, refresh_on_load
+from shared.models import hub
+from shared.web.ui import GPU_QUEUE, AppContext, lock_while_running, readiness_markdown, refresh_on_load
 
 from .handlers import (DEMO, ZEROGPU_VARIANTS_ENV, VideoHandlers, VideoLimits, add_to_gallery, advanced_for,
                        mode_visibility, options_of, reuse_fill, summary_of)

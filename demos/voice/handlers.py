@@ -22,12 +22,12 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
 from demos.voice.voxtral.text import validate_text
 from demos.voice.voxtral.voices import DEFAULT_VOICE
-from shared import hub
-from shared.outputs import save_audio_output
-from shared.params import Number
-from shared.tasks import CancelToken, no_progress
-from shared.ui import AppContext, gradio_errors, gradio_progress, resolve_seed, stopped_line
-from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
+from shared.models import hub
+from shared.io.outputs import save_audio_output
+from shared.io.params import Number
+from shared.tasks.cancel import CancelToken, no_progress
+from shared.web.ui import AppContext, gradio_errors, gradio_progress, resolve_seed, stopped_line
+from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 if TYPE_CHECKING:  # the engine (torch) is imported by the first request, not by the page
     from demos.voice.voxtral.engine import SynthesisOptions
@@ -254,15 +254,8 @@ class VoiceHandlers:
 
     # ------------------------------------------------------------ events (signatures are the API)
     @gradio_errors
-    def tts(
-        self,
-        text: str,
-        voice: str = DEFAULT_VOICE,
-        seed: float = -1,
-        cfg_alpha: float = DEFAULT_CFG_ALPHA,
-        euler_steps: int = DEFAULT_DECODING_STEPS,
-        max_seconds: float = 0,
-    ) -> tuple[str, dict]:
+    def tts(self, text: str, voice: str = DEFAULT_VOICE, seed: float = -1, cfg_alpha: float = DEFAULT_CFG_ALPHA,
+            euler_steps: int = DEFAULT_DECODING_STEPS, max_seconds: float = 0) -> tuple[str, dict]:
         """Speak `text` with one of Voxtral-4B-TTS's 20 preset voices.
 
         Args:
@@ -282,16 +275,9 @@ class VoiceHandlers:
         return path, info
 
     @gradio_errors
-    def tts_stream(
-        self,
-        text: str,
-        voice: str = DEFAULT_VOICE,
-        seed: float = -1,
-        cfg_alpha: float = DEFAULT_CFG_ALPHA,
-        euler_steps: int = DEFAULT_DECODING_STEPS,
-        max_seconds: float = 0,
-        request: gr.Request = None,
-    ) -> Iterator[tuple]:
+    def tts_stream(self, text: str, voice: str = DEFAULT_VOICE, seed: float = -1,
+                   cfg_alpha: float = DEFAULT_CFG_ALPHA, euler_steps: int = DEFAULT_DECODING_STEPS,
+                   max_seconds: float = 0, request: gr.Request = None) -> Iterator[tuple]:
         """Streaming variant of /tts: yields audio chunks as frames are generated, then the full WAV file and info.
 
         Args:

@@ -1,10 +1,10 @@
-"""The declared spec of every Voice-tab parameter (shared.params): the sliders, the
+"""The declared spec of every Voice-tab parameter (shared.io.params): the sliders, the
 API check and the engine's own check all read these, so they cannot disagree.
 Profile caps (text length, max duration) are applied by the tab with `capped`."""
 from __future__ import annotations
 
-from shared.outputs import AUDIO_FORMATS
-from shared.params import Choice, Number, Text
+from shared.io.outputs import AUDIO_FORMATS
+from shared.io.params import Choice, Number, Text
 
 from demos.voice.plans import GPU_MAX_SECONDS, TEXT_CHARS
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS

@@ -9,7 +9,7 @@ Routes (FastAPI, mounted by `demos.app.launch` beside Gradio's own):
                              voice for `pocket-tts`, answered as OpenAI's voice object (`voice_...`)
 - `DELETE /v1/audio/voices/{id}`
 
-Every speech request becomes a job of the app's Gradio queue (`shared.queue_jobs`):
+Every speech request becomes a job of the app's Gradio queue (`shared.tasks.queue_jobs`):
 it waits in the same line as the tabs' events, under the same `gpu` concurrency
 limit (or the remote engines' own limit when that family is served remotely).
 Errors are OpenAI's error object: 400 bad input, 401 bad key, 403 API off,
@@ -41,15 +41,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from shared import access, hub
-from shared.audio_stream import RESPONSE_FORMATS, AudioEncoder, TempoFilter, to_pcm16
+from shared.web import access
+from shared.models import hub
+from shared.io.audio_stream import RESPONSE_FORMATS, AudioEncoder, TempoFilter, to_pcm16
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
-from shared.queue_jobs import Job, QueuedJobs, QueueFull
+from shared.tasks.queue_jobs import Job, QueuedJobs, QueueFull
 from shared.remote import RemoteEngineError
-from shared.request_body import BodyTimeout, with_body_deadline
-from shared.text import NOT_SPEAKABLE, is_speakable
-from shared.ui import AppContext, GPU_QUEUE, out_of_memory_message, random_seed
-from shared.zerogpu import drive, engine_events, gpu_task
+from shared.io.request_body import BodyTimeout, with_body_deadline
+from shared.io.text import NOT_SPEAKABLE, is_speakable
+from shared.web.ui import AppContext, GPU_QUEUE, out_of_memory_message, random_seed
+from shared.tasks.zerogpu import drive, engine_events, gpu_task
 
 from demos.voice import remote
 from demos.voice.voxtral.voices import PRESET_VOICES
@@ -106,7 +107,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def map_error(exc: BaseException) -> APIError:
     """What an engine or queue failure means for an HTTP caller."""
-    from shared.residency import is_out_of_memory, release_cuda_memory  # never imports torch itself
+    from shared.models.residency import is_out_of_memory, release_cuda_memory  # never imports torch itself
 
     if isinstance(exc, APIError):
         return exc
@@ -131,7 +132,7 @@ def map_error(exc: BaseException) -> APIError:
         return APIError(503, f"The model is not available: {exc}", code="model_not_available")
     if is_out_of_memory(exc):
         release_cuda_memory(exc)
-        from shared.ui import _active_profile
+        from shared.web.ui import _active_profile
 
         return APIError(503, out_of_memory_message(_active_profile["name"]), code="out_of_memory")
     log.error("Unexpected error in /v1/audio/speech", exc_info=exc)
@@ -210,7 +211,7 @@ class SpeechAPI:
             raise APIError(403, f"The OpenAI-compatible API is off: {self.off_reason}", code="api_disabled")
         if self.api_key is None:
             return
-        # The gate in front (shared/access.py) refuses these first; the same rule here covers /v1 mounted alone.
+        # The gate in front (shared/web/access.py) refuses these first; the same rule here covers /v1 mounted alone.
         header = request.headers.get("authorization", "")
         if not access.bearer_ok(header, self.api_key):
             raise APIError(401, access.refusal_message(header), code="invalid_api_key")
@@ -262,7 +263,7 @@ class SpeechAPI:
                            param="input", code="string_above_max_length")
         if not text.strip():
             raise APIError(400, "'input' is empty; give the text to speak.", param="input")
-        if not is_speakable(text):  # the rule every speech input shares (shared.text)
+        if not is_speakable(text):  # the rule every speech input shares (shared.io.text)
             raise APIError(400, f"'input' {NOT_SPEAKABLE}", param="input")
         voice = body.get("voice")
         if isinstance(voice, dict) and set(voice) == {"id"}:

@@ -11,8 +11,8 @@ flow-matching transformer 0.39 B, codec decoder 0.15 B. The KV cache for the
 """
 from __future__ import annotations
 
-from shared.hardware import HardwareInfo
-from shared.profiles import ComponentPlacement, PlacementPlan
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import ComponentPlacement, PlacementPlan
 
 KEY = "voxtral"
 _BF16_PROFILES = ("12gb", "16gb", "full", "zerogpu")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.media import save_audio
-from shared.outputs import new_output_path
+from shared.io.media import save_audio
+from shared.io.outputs import new_output_path
 
 
 def streaming_player_available() -> bool:

@@ -24,9 +24,9 @@ from typing import Iterator
 import httpx
 import numpy as np
 
-from shared.audio_stream import from_pcm16
+from shared.io.audio_stream import from_pcm16
 from shared.remote import RemoteEngineError, RemotePool
-from shared.tasks import CancelToken, Progress, no_progress
+from shared.tasks.cancel import CancelToken, Progress, no_progress
 
 VOXTRAL_KEY = "voxtral"
 POCKET_KEY = "pocket"
@@ -48,7 +48,7 @@ def is_remote(ctx, key: str) -> bool:
 
 def queue_for(ctx, key: str) -> dict:
     """The Gradio queue settings for this family's events: the local GPU line, or one slot per remote backend."""
-    from shared.ui import GPU_QUEUE
+    from shared.web.ui import GPU_QUEUE
 
     pool = pool_for(ctx, key)
     if pool is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from shared.hub import ModelSpec
+from shared.models.hub import ModelSpec
 from shared.lazy import OnFirstCall
 
 from demos.voice import plans

@@ -13,11 +13,11 @@ import pytest
 
 from demos.agent import handlers as agent
 from demos.assets import asset
-from shared import hardware, hub
+from shared.models import hardware, hub
 from shared.errors import UserInputError
-from shared.outputs import read_sidecar, sidecar_path
-from shared.settings import Settings
-from shared.ui import AppContext
+from shared.io.outputs import read_sidecar, sidecar_path
+from shared.web.settings import Settings
+from shared.web.ui import AppContext
 
 
 def chunk(seed: int) -> dict:

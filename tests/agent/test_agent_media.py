@@ -12,7 +12,7 @@ from demos.agent.actions import chunk_to_dict
 from demos.agent.overlay import chunk_panel, draw_gamepad, overlay_frame
 from demos.agent.plot import timeline
 from shared.errors import UserInputError
-from shared.media import read_video_frames
+from shared.io.media import read_video_frames
 
 
 def _clip(path, frames=10, w=200, h=100):

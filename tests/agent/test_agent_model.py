@@ -18,7 +18,7 @@ from demos.agent.config import parse_ckpt_config, siglip_config_dict
 from demos.agent.engine import AgentEngine, load, to_pixels
 from demos.agent.plans import plan
 from shared.errors import ModelLoadError
-from shared.hardware import HardwareInfo
+from shared.models.hardware import HardwareInfo
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nitrogen"
 TOL = 1e-5
@@ -266,7 +266,7 @@ def test_preprocessing_squashes_whole_frame_to_minus1_plus1(engine):
 
 
 def test_cancel_returns_finished_frames(engine):
-    from shared.tasks import CancelToken
+    from shared.tasks.cancel import CancelToken
 
     token = CancelToken()
     calls = {"n": 0}
@@ -290,7 +290,7 @@ def test_bf16_placement_runs_with_fp32_euler_state(fixture_ckpt, reference):
 
 
 def test_plans_fp32_on_cpu_bf16_on_every_gpu_profile():
-    from shared.profiles import PROFILES
+    from shared.models.profiles import PROFILES
 
     gpu = HardwareInfo(cuda=True, device_name="gpu", vram_total_gb=6, vram_free_gb=5.5, ram_total_gb=16,
                        ram_available_gb=12, zerogpu=False)

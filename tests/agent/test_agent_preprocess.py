@@ -22,7 +22,7 @@ from demos.agent.checkpoint import (
 )
 from demos.agent.config import parse_ckpt_config, siglip_config_dict
 from demos.agent.engine import AgentEngine, to_pixels
-from shared.media import load_image
+from shared.io.media import load_image
 
 cv2 = pytest.importorskip("cv2")  # a runtime dependency; imported here as the reference implementation
 from transformers import SiglipImageProcessorPil  # noqa: E402
@@ -101,7 +101,7 @@ def test_pixels_equal_upstream_at_the_real_input_size(w, h, ch, kind):
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
 def test_uploaded_png_goes_through_the_same_pixels(tmp_path, mode):
-    # The app path: an uploaded PNG -> shared.media.load_image -> to_pixels.
+    # The app path: an uploaded PNG -> shared.io.media.load_image -> to_pixels.
     channels = {"RGB": 3, "RGBA": 4, "L": 1}[mode]
     frame = structured_frame(1280, 720, channels, seed=3)
     path = tmp_path / f"shot-{mode}.png"

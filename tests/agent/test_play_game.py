@@ -16,7 +16,7 @@ from demos.agent.play.doom import content_root, open_game
 from demos.agent.play.loop import PlayChunk, PlayFrame
 from demos.agent.play.mapping import DOOM_MAPPING
 from demos.agent.play.session import EpisodeSpec, run_baseline, run_episode
-from shared.tasks import CancelToken
+from shared.tasks.cancel import CancelToken
 
 from test_play_mapping import chunk  # tests/agent is on sys.path (pytest rootdir import)
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from demos.agent.play_tab import build_play_section
-from shared.reuse import ReuseRegistry
+from shared.web.reuse import ReuseRegistry
 
 
 def test_reuse_fills_the_play_section_and_opens_its_tab(tmp_path):

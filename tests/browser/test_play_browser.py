@@ -33,6 +33,7 @@ def test_play_shows_live_frames_and_stop_keeps_the_episode(tiny_server, browser_
         seen.add(live_src(page))
         time.sleep(0.03)
     shown_fps = (len(seen) - 1) / (time.perf_counter() - start)
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)  # a clean clone has no artifacts folder yet
     (SCREENSHOTS.parent / "play_live_fps.json").write_text(json.dumps({"distinct_frames_per_s": round(shown_fps, 2)}))
     assert len(seen) >= 4, f"the live frame changed only {len(seen) - 1} times in 120 s"
     status = page.locator("#agent-play-status").inner_text()

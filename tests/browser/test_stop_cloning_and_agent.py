@@ -57,7 +57,7 @@ def test_cloning_stop_keeps_the_audio_made_so_far(tiny_server, browser_page):
 
 @pytest.fixture(scope="module")
 def slow_agent_server(tmp_path_factory):
-    """A tiny server whose NitroGen sleeps 0.5 s before each sub-module call (shared/faults.py): the tiny
+    """A tiny server whose NitroGen sleeps 0.5 s before each sub-module call (shared/tasks/faults.py): the tiny
     model does a 36-frame clip in ~11 s, over before Stop lands on a quiet machine; slowed, one frame batch
     takes ~7 s of sleep and the clip over a minute, whatever the machine's speed."""
     tmp = tmp_path_factory.mktemp("slow-agent")

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from serving import REPO, patient_client, start_server, stop_server
-from shared.access import exposure_warning
-from shared.settings import Settings
+from shared.web.access import exposure_warning
+from shared.web.settings import Settings
 
 KEY = "gate-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -121,7 +121,7 @@ def settings(**kw) -> Settings:
 
 
 def test_exposure_warning_rules():
-    from shared.access import Gate
+    from shared.web.access import Gate
 
     assert exposure_warning(settings(), Gate()) is None
     assert "0.0.0.0:7860" in exposure_warning(settings(host="0.0.0.0"), Gate())

@@ -174,7 +174,7 @@ BATTERY = [
 @pytest.fixture(scope="module")
 def uploaded(tiny_server, tmp_path_factory) -> dict:
     """Real uploads (POST /gradio_api/upload) for the file parameters a case needs valid."""
-    from shared.media import write_video
+    from shared.io.media import write_video
 
     tmp = tmp_path_factory.mktemp("battery")
     wav = tmp / "voice.wav"

@@ -1,12 +1,12 @@
 """Issue 19, points 5 and 6, as a hostile client sends them (raw HTTP, no gradio_client):
 
 - numbers and booleans sent as text to endpoints Gradio preprocesses (/history, /history_favourite)
-  are read by the rules of shared/params.py, or refused with our message; never Gradio's
+  are read by the rules of shared/io/params.py, or refused with our message; never Gradio's
   "Could not preprocess input component" and two tracebacks; "false" never means true;
 - /v1: a 30,000-deep JSON body is a 400, a client hanging up mid-body one log line, a stalled or
   trickled body a 408 after RELEASE_HUB_BODY_TIMEOUT_S (short here), and the socket is let go;
 - emoji-only text: one rule for text to speak (/tts, /clone_voice, /v1 with either model refuse it
-  alike), a video prompt may be emoji (shared/text.py says why);
+  alike), a video prompt may be emoji (shared/io/text.py says why);
 - a v2v clip over the frame limit gets a refusal that does not also explain how it would be used.
 
 The server log must never hold a traceback for any of this.
@@ -31,7 +31,7 @@ from raw_api import upload
 from serving import start_server, stop_server
 
 BODY_TIMEOUT_S = 3  # the server's RELEASE_HUB_BODY_TIMEOUT_S: no data for this long is a 408
-TOTAL_FACTOR = 6  # shared.request_body: the whole body gets this many times as long
+TOTAL_FACTOR = 6  # shared.io.request_body: the whole body gets this many times as long
 SPEECH = "/v1/audio/speech"
 NOT_SPEAKABLE = "has no speakable characters"
 
@@ -304,7 +304,7 @@ def test_emoji_only_text_is_refused_alike_wherever_it_is_spoken_and_accepted_as_
         assert status == 400, (model, status, answer)
         assert answer["error"]["message"].startswith(f"'input' {NOT_SPEAKABLE}"), answer
         assert answer["error"]["param"] == "input"
-    # A video prompt is not spoken: a text encoder reads emoji as meaning (shared/text.py).
+    # A video prompt is not spoken: a text encoder reads emoji as meaning (shared/io/text.py).
     answer = raw_api.call(base, "video", {"prompt": "🦊❄️🌅", "mode": "t2v", "num_frames": 33, "seed": 1})
     assert answer.kind == "complete", answer.message
     assert answer.data[1]["prompt"] == "🦊❄️🌅"
@@ -315,7 +315,7 @@ def test_emoji_only_text_is_refused_alike_wherever_it_is_spoken_and_accepted_as_
 
 def test_v2v_clip_over_the_frame_limit_is_refused_without_explaining_its_use(server):
     from demos.video.clips import MAX_INPUT_FRAMES
-    from shared.media import write_video
+    from shared.io.media import write_video
 
     base, tmp, _ = server
     frames = [np.full((16, 16, 3), k % 250, np.uint8) for k in range(MAX_INPUT_FRAMES + 50)]

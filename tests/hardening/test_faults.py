@@ -11,7 +11,7 @@ from PIL import Image
 import raw_api
 from raw_api import upload
 from serving import patient_client, start_server, stop_server
-from shared.faults import RELEASED
+from shared.tasks.faults import RELEASED
 
 
 @pytest.fixture(scope="module")

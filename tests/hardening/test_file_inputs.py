@@ -19,7 +19,7 @@ import soundfile as sf
 from gradio_client import handle_file
 from PIL import Image
 
-from shared.uploads import NOT_UPLOADED
+from shared.io.uploads import NOT_UPLOADED
 
 import raw_api
 from serving import patient_client

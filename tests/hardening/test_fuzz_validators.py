@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from shared import media
+from shared.io import media
 from shared.errors import UserInputError
-from shared.ui import resolve_seed
+from shared.web.ui import resolve_seed
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

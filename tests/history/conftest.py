@@ -23,7 +23,7 @@ TAB_INPUTS = {
 
 
 def write_media(folder: Path) -> dict[str, Path]:
-    from shared.media import write_video
+    from shared.io.media import write_video
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(3)

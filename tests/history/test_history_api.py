@@ -58,7 +58,7 @@ def test_delete_removes_every_file_and_unused_inputs(restarted_server, tmp_path)
     outputs = restarted_server["outputs"]
     media = restarted_server["media"]
     # A fresh result to delete (the others stay for the browser test): a new clip, so its saved input is its own.
-    from shared.media import write_video
+    from shared.io.media import write_video
     import numpy as np
 
     clip = write_video(tmp_path / "own-clip.mp4", [np.full((64, 96, 3), 90 + i, np.uint8) for i in range(10)], 24)

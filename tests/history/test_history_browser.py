@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from demos.voice.voxtral.voices import label as voice_label
-from shared.outputs import new_output_path, write_sidecar
+from shared.io.outputs import new_output_path, write_sidecar
 from serving import patient_client
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "history"

@@ -9,11 +9,11 @@ import pytest
 
 from demos.history import handlers as history
 from demos.history.store import GB, HistoryStore
-from shared import hardware
-from shared.outputs import new_output_path, write_sidecar
-from shared.reuse import ReuseRegistry
-from shared.settings import Settings
-from shared.ui import AppContext
+from shared.models import hardware
+from shared.io.outputs import new_output_path, write_sidecar
+from shared.web.reuse import ReuseRegistry
+from shared.web.settings import Settings
+from shared.web.ui import AppContext
 
 
 def make_audio_result(root: Path, text: str = "Kept for later.") -> str:

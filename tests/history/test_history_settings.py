@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import settings as settings_module
-from shared.settings import Settings, default_outputs_dir, read_auth_file
+from shared.web import settings as settings_module
+from shared.web.settings import Settings, default_outputs_dir, read_auth_file
 
 
 def test_outputs_default_to_the_data_volume_only_when_it_is_a_writable_mount(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from demos.history.index import INDEX_NAME, Index
 from demos.history.store import HistoryStore
 from shared.errors import UserInputError
-from shared.outputs import (SidecarError, check_sidecar, companion_path, new_output_path, partials_dir, save_input,
+from shared.io.outputs import (SidecarError, check_sidecar, companion_path, new_output_path, partials_dir, save_input,
                             write_sidecar)
 
 

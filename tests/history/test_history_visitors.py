@@ -1,10 +1,10 @@
-"""Who owns a result and who sees it (shared/visitors.py), over objects shaped like gr.Request."""
+"""Who owns a result and who sees it (shared/web/visitors.py), over objects shaped like gr.Request."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from shared.access import visit_owner
-from shared.visitors import file_owner, history_scope, owner_of
+from shared.web.access import visit_owner
+from shared.web.visitors import file_owner, history_scope, owner_of
 
 
 def request(username=None, session_hash="s1", cookie=None):

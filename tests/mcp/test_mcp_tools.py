@@ -115,8 +115,8 @@ def test_tools_listed_with_names_and_schemas(servers):
 
 
 def test_every_endpoint_is_a_tool_or_a_stream_twin(servers):
-    """A new endpoint must be named (and classed safe or admin) in shared/mcp_tools.py."""
-    from shared import mcp_tools
+    """A new endpoint must be named (and classed safe or admin) in shared/web/mcp_tools.py."""
+    from shared.web import mcp_tools
 
     info = httpx.get(servers["plain"]["url"] + "gradio_api/info", timeout=60).json()
     named = {name.lstrip("/") for name in info["named_endpoints"]}
@@ -211,7 +211,7 @@ def test_admin_tools_only_with_the_flag(servers):
     assert parsed(unloaded)["status"]["unloaded"]["keys"] == []
 
 
-# Needs the access gate (shared/access.py, the lead's ASGI middleware for issue #19) in front of every route.
+# Needs the access gate (shared/web/access.py, the lead's ASGI middleware for issue #19) in front of every route.
 def test_mcp_needs_the_key_when_one_is_set(keyed_server):
     server = keyed_server
     hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -234,7 +234,7 @@ def test_mcp_needs_the_key_when_one_is_set(keyed_server):
 
 
 def test_admin_flag_from_env_or_cli():
-    from shared.settings import Settings
+    from shared.web.settings import Settings
 
     assert not Settings.from_args([], env={}).mcp_admin
     assert Settings.from_args([], env={"RELEASE_HUB_MCP_ADMIN": "1"}).mcp_admin
@@ -242,7 +242,7 @@ def test_admin_flag_from_env_or_cli():
 
 
 def test_docstring_params_keep_continuation_lines():
-    from shared.mcp_tools import docstring_params
+    from shared.web.mcp_tools import docstring_params
 
     doc = """Do it.
 

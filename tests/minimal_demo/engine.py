@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from shared.profiles import PlacementPlan
-from shared.tasks import CancelToken, Progress, no_progress
+from shared.models.profiles import PlacementPlan
+from shared.tasks.cancel import CancelToken, Progress, no_progress
 
 from .checkpoint import load_model
 

@@ -1,6 +1,6 @@
 """The Tone tab's work as plain functions (no Gradio): check the inputs, run the GPU task, keep the result.
 
-`make_tone_task(ctx)` is the GPU task (shared/zerogpu.py): a generator of plain values yielding
+`make_tone_task(ctx)` is the GPU task (shared/tasks/zerogpu.py): a generator of plain values yielding
 ProgressEvents and last TaskResult(samples); it finds its model through `ctx.load`, never takes
 one as an argument, so on ZeroGPU only numbers cross the process boundary. `make_tone` drives it on
 the request thread and writes the WAV with its sidecar (History lists it; Reuse reads `inputs`).
@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from shared.errors import UserInputError
-from shared.outputs import save_audio_output
-from shared.tasks import Progress, no_progress
-from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
+from shared.io.outputs import save_audio_output
+from shared.tasks.cancel import Progress, no_progress
+from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from .limits import PITCH_HZ, SECONDS, SEED
 from .plans import KEY

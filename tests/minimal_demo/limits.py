@@ -1,7 +1,7 @@
-"""The declared spec of every Tone parameter (shared.params): slider, API check and message in one place."""
+"""The declared spec of every Tone parameter (shared.io.params): slider, API check and message in one place."""
 from __future__ import annotations
 
-from shared.params import SEED, Number
+from shared.io.params import SEED, Number
 
 from .plans import CAPS
 

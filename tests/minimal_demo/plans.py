@@ -4,8 +4,8 @@ The model holds a handful of numbers, so every profile fits it; the caps bound o
 """
 from __future__ import annotations
 
-from shared.hardware import HardwareInfo
-from shared.profiles import PlacementPlan
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import PlacementPlan
 
 KEY = "tone"
 CAPS = {"max_seconds": 2.0}

@@ -1,7 +1,7 @@
 """The model spec of the Tone demo (registered by demos.registry)."""
 from __future__ import annotations
 
-from shared.hub import ModelSpec
+from shared.models.hub import ModelSpec
 from shared.lazy import OnFirstCall
 
 from .checkpoint import ALLOW_PATTERNS

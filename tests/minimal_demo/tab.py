@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, readiness_markdown, refresh_on_load
+from shared.web.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, readiness_markdown, refresh_on_load
 
 from .handlers import DEMO, make_tone, make_tone_task
 from .limits import PITCH_HZ, SECONDS, SEED

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from demos.voice.openai_api import access_rule, map_error
-from shared.queue_jobs import QueuedJobs, QueueFull
-from shared.settings import Settings
+from shared.tasks.queue_jobs import QueuedJobs, QueueFull
+from shared.web.settings import Settings
 from serving import patient_client
 
 

@@ -17,7 +17,8 @@ import pytest
 import soundfile as sf
 
 from serving import REPO, free_port, patient_client
-from shared import hub, zerogpu
+from shared.models import hub
+from shared.tasks import zerogpu
 
 DEMO_DIR = REPO / "tests" / "minimal_demo"
 ENTRY, TITLE, TAB_ID = "tests.minimal_demo", "Tone", "minimal_demo"
@@ -38,7 +39,7 @@ def release(tmp_path_factory):
     mp.setitem(registry.DEMO_PACKAGES, ENTRY, TITLE)  # the registry line
     mp.setattr(hub, "_SPECS", dict(hub._SPECS))  # the tone spec is forgotten afterwards
     from demos.app import build_app, launch
-    from shared.settings import Settings
+    from shared.web.settings import Settings
 
     settings = Settings.from_args(["--tiny", "--cache-dir", str(tmp / "cache"), "--outputs-dir", str(tmp / "out"),
                                    "--port", str(free_port()), "--host", "127.0.0.1"])
@@ -110,7 +111,7 @@ def test_a_file_sent_for_a_number_is_refused_by_the_guarded_blocks(release):
 
 
 def test_history_lists_the_result_with_its_sidecar(release, made):
-    from shared.outputs import check_sidecar
+    from shared.io.outputs import check_sidecar
 
     path, _ = made
     client = release["client"]
@@ -144,7 +145,7 @@ def test_reuse_settings_fills_the_tab(release, made, browser_page):
 def test_the_handlers_and_engine_run_without_a_page(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(REPO))
     from shared.errors import ModelLoadError, UserInputError
-    from shared.hardware import detect
+    from shared.models.hardware import detect
     from tests.minimal_demo import checkpoint, engine, handlers, plans
 
     notes: dict = {}

@@ -57,7 +57,7 @@ def test_mcp_flag_serves_the_endpoints_as_tools(tmp_path):
             tools = {tool["name"] for tool in json.loads(response.read())}
     finally:
         stop_server(process)
-    # The names an agent sees (shared/mcp_tools.py; tests/mcp checks them with the real client).
+    # The names an agent sees (shared/web/mcp_tools.py; tests/mcp checks them with the real client).
     for name in ("text_to_speech", "clone_voice", "generate_video", "game_actions_for_frame",
                  "game_actions_for_video", "server_status"):
         assert name in tools, (name, sorted(tools))

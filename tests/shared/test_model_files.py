@@ -1,4 +1,4 @@
-"""Offload folders go once their checkpoint is gone (shared/model_files.py)."""
+"""Offload folders go once their checkpoint is gone (shared/models/model_files.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from demos.registry import load_demos
-from shared import hub, model_files
-from shared.settings import Settings
+from shared.models import hub, model_files
+from shared.web.settings import Settings
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,4 +1,4 @@
-"""The test-only faults of shared/faults.py on a plain torch module."""
+"""The test-only faults of shared/tasks/faults.py on a plain torch module."""
 from __future__ import annotations
 
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from shared import faults
+from shared.tasks import faults
 
 
 class TwoStage(torch.nn.Module):

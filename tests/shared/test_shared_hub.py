@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from shared import hub
+from shared.models import hub
 from shared.errors import ModelFilesMissing
-from shared.profiles import PlacementPlan
-from shared.settings import Settings
+from shared.models.profiles import PlacementPlan
+from shared.web.settings import Settings
 
 CALLS = []
 

@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from shared import media
+from shared.io import media
 from shared.errors import UserInputError
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from shared.offload import apply_plan_to_module, execution_device, torch_dtype
-from shared.profiles import ComponentPlacement, PlacementPlan
+from shared.models.offload import apply_plan_to_module, execution_device, torch_dtype
+from shared.models.profiles import ComponentPlacement, PlacementPlan
 
 
 def mlp():

@@ -1,7 +1,7 @@
 import pytest
 
-from shared.hardware import HardwareInfo
-from shared.profiles import PlacementPlan, resolve_profile
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import PlacementPlan, resolve_profile
 
 VRAM_NEED = {"6gb": 5.5, "8gb": 7.5, "12gb": 11.0, "16gb": 15.0, "full": 30.0, "cpu": 0.0}
 # Lower VRAM profiles keep more of the model in host RAM.
@@ -46,7 +46,7 @@ def test_explicit_profiles_pass_through_and_unknown_is_refused():
 
 
 def test_plan_component_fallback_and_dict():
-    from shared.profiles import ComponentPlacement
+    from shared.models.profiles import ComponentPlacement
 
     plan = PlacementPlan("m", "8gb", device="cuda", dtype="bfloat16",
                          components={"text_encoder": ComponentPlacement("cpu", "float32")})

@@ -2,9 +2,9 @@
 import pytest
 
 from demos.registry import load_demos
-from shared.hardware import HardwareInfo
-from shared.readiness import readiness_line, shortfall
-from shared.settings import Settings
+from shared.models.hardware import HardwareInfo
+from shared.models.readiness import readiness_line, shortfall
+from shared.web.settings import Settings
 
 SMALL_CPU_BOX = HardwareInfo(cuda=False, device_name="cpu", vram_total_gb=0.0, vram_free_gb=0.0,
                              ram_total_gb=23.5, ram_available_gb=20.0, zerogpu=False)

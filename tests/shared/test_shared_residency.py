@@ -4,7 +4,7 @@ import weakref
 import psutil
 import torch
 
-from shared.residency import ModelCache
+from shared.models.residency import ModelCache
 
 MB = 1024**2
 
@@ -49,7 +49,7 @@ def test_only_one_gpu_model_is_resident():
 _UNLOAD_PROBE = r"""
 import gc, json, weakref
 import psutil, torch
-from shared.residency import ModelCache
+from shared.models.residency import ModelCache
 
 def rss():
     gc.collect()
@@ -105,3 +105,21 @@ def test_unbounded_gpu_residency_for_zerogpu():
     for key in ("a", "b", "c"):
         cache.get(key, lambda: BigModel(1), gpu=True)
     assert [e["key"] for e in cache.resident()] == ["a", "b", "c"]
+
+
+def test_a_torch_still_being_imported_counts_as_not_loaded(monkeypatch):
+    """/status ran while a model's first load was importing torch in another thread and failed with
+    "partially initialized module 'torch' has no attribute 'cuda'" (the load test's status poller)."""
+    import sys
+    import types
+    from importlib.machinery import ModuleSpec
+
+    from shared.models.residency import loaded_torch
+
+    half = types.ModuleType("torch")
+    half.__spec__ = ModuleSpec("torch", None)
+    half.__spec__._initializing = True
+    monkeypatch.setitem(sys.modules, "torch", half)
+    assert loaded_torch() is None
+    half.__spec__._initializing = False
+    assert loaded_torch() is half

@@ -1,12 +1,12 @@
-"""shared/sessions.py: lean Gradio sessions behave like Gradio's own, and idle ones are dropped."""
+"""shared/web/sessions.py: lean Gradio sessions behave like Gradio's own, and idle ones are dropped."""
 import datetime
 
 import gradio as gr
 import pytest
 from gradio.state_holder import SessionState
 
-from shared import sessions
-from shared.sessions import CLOSED_TTL_S, LeanStateHolder
+from shared.web import sessions
+from shared.web.sessions import CLOSED_TTL_S, LeanStateHolder
 
 
 @pytest.fixture

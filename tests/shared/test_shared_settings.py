@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import Settings, source_env_name
+from shared.web.settings import Settings, source_env_name
 
 
 def test_defaults_without_flags_or_env():

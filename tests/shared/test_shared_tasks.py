@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from shared.tasks import CancelRegistry, Cancelled, CancelToken, stream_in_thread
+from shared.tasks.cancel import CancelRegistry, Cancelled, CancelToken, stream_in_thread
 
 
 def test_token_and_registry():

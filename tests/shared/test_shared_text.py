@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.errors import UserInputError
-from shared.text import check_text
+from shared.io.text import check_text
 
 
 def test_accepts_and_strips():

@@ -1,9 +1,9 @@
-"""shared.uploads.uploaded_file: the containment rule itself, on every payload shape."""
+"""shared.io.uploads.uploaded_file: the containment rule itself, on every payload shape."""
 import pytest
 from gradio.data_classes import FileData
 
 from shared.errors import UserInputError
-from shared.uploads import NOT_UPLOADED, FileNotUploaded, payload_path, uploaded_file
+from shared.io.uploads import NOT_UPLOADED, FileNotUploaded, payload_path, uploaded_file
 
 META = {"_type": "gradio.FileData"}
 

@@ -1,6 +1,6 @@
 import sys
 
-from shared import zerogpu
+from shared.tasks import zerogpu
 
 
 def test_no_op_off_zerogpu(monkeypatch):
@@ -21,7 +21,7 @@ def test_no_op_off_zerogpu(monkeypatch):
 def test_importing_the_app_does_not_initialise_cuda():
     import subprocess
 
-    code = ("import torch, demos.app, shared.ui, shared.hardware; "
+    code = ("import torch, demos.app, shared.web.ui, shared.models.hardware; "
             "print(torch.cuda.is_initialized())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
@@ -33,7 +33,7 @@ def test_a_consumer_that_goes_away_gets_its_clean_up_after_the_task_is_over(tmp_
     runs before that, while the task may still be writing."""
     import threading
 
-    from shared.tasks import CancelToken
+    from shared.tasks.cancel import CancelToken
 
     written, cleaned = tmp_path / "late-partial.mp4", threading.Event()
     seen_when_cleaned = {}

@@ -18,9 +18,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from shared import disk_offload, model_files
-from shared.hardware import HardwareInfo
-from shared.profiles import plan_for, resolve_profile
+from shared.models import disk_offload, model_files
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import plan_for, resolve_profile
 
 from demos.video import checkpoint, engine, plans, specs
 from demos.video.limits import Resolution

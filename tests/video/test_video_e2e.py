@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from gradio_client import handle_file
 
-from shared.media import probe_video, write_video
+from shared.io.media import probe_video, write_video
 
 ARGS = dict(image=None, video=None, variant="distilled", seed=5)
 

@@ -13,9 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from shared.hardware import HardwareInfo
-from shared.media import probe_video
-from shared.tasks import CancelToken
+from shared.models.hardware import HardwareInfo
+from shared.io.media import probe_video
+from shared.tasks.cancel import CancelToken
 
 from demos.video import checkpoint, engine, limits, plans
 from demos.video.limits import Resolution

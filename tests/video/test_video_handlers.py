@@ -10,10 +10,10 @@ import pytest
 from demos.video import handlers as video
 from demos.video.limits import CHUNK_FRAMES
 from demos.video.variants import VARIANTS
-from shared import hardware, hub
+from shared.models import hardware, hub
 from shared.errors import UserInputError
-from shared.settings import Settings
-from shared.ui import AppContext, Timer
+from shared.web.settings import Settings
+from shared.web.ui import AppContext, Timer
 
 
 @pytest.fixture

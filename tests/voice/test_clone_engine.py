@@ -12,8 +12,8 @@ import soundfile as sf
 import torch
 
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
-from shared.hardware import HardwareInfo
-from shared.tasks import CancelToken, Cancelled
+from shared.models.hardware import HardwareInfo
+from shared.tasks.cancel import CancelToken, Cancelled
 from demos.voice.cloning import engine, plans, specs
 from demos.voice.cloning.checkpoint import CODEC_SUBDIR, write_tiny
 from demos.voice.cloning.reference import SAMPLE_RATE, check_reference, prepare_reference

@@ -32,9 +32,9 @@ def _free_port() -> int:
 def section_server(tmp_path_factory):
     import gradio as gr
 
-    from shared import hardware, hub
-    from shared.settings import Settings
-    from shared.ui import AppContext
+    from shared.models import hardware, hub
+    from shared.web.settings import Settings
+    from shared.web.ui import AppContext
     from demos.voice.cloning.specs import SPECS
     from demos.voice.cloning.tab_section import build_cloning_section
 

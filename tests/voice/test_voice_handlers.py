@@ -12,10 +12,10 @@ from demos.voice import handlers as voice
 from demos.voice import remote as voice_remote
 from demos.voice.cloning import handlers as cloning
 from demos.voice.limits import MAX_SECONDS
-from shared import hardware, hub
+from shared.models import hardware, hub
 from shared.errors import UserInputError
-from shared.settings import Settings
-from shared.ui import AppContext
+from shared.web.settings import Settings
+from shared.web.ui import AppContext
 
 LIMITS = voice.VoiceLimits(max_chars=60, max_seconds_cap=20.0,
                            seconds=MAX_SECONDS.capped(20.0, "the limit on profile 'cpu'"))

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from shared.errors import UserInputError
-from shared.tasks import CancelToken
+from shared.tasks.cancel import CancelToken
 from demos.voice.voxtral.engine import (
     StreamingDecoder,
     SynthesisOptions,

@@ -17,7 +17,7 @@ from gradio_client import handle_file
 from PIL import Image
 
 from serving import free_port, patient_client
-from shared import zerogpu
+from shared.tasks import zerogpu
 
 TASKS = {"voxtral_task", "clone_task", "video_task", "agent_task"}
 
@@ -29,7 +29,7 @@ def app_client(tmp_path_factory):
     mp.setenv(zerogpu.CHECK_PICKLE_ENV, "1")
     mp.setenv("GRADIO_TEMP_DIR", str(tmp / "uploads"))
     from demos.app import build_app, launch
-    from shared.settings import Settings
+    from shared.web.settings import Settings
 
     settings = Settings.from_args(["--tiny", "--cache-dir", str(tmp / "cache"), "--outputs-dir", str(tmp / "out"),
                                    "--port", str(free_port()), "--host", "127.0.0.1"])
@@ -95,7 +95,7 @@ def test_gpu_tasks_must_be_generators():
 
 
 def test_drive_closes_the_task_when_stop_is_pressed():
-    from shared.tasks import CancelToken
+    from shared.tasks.cancel import CancelToken
 
     closed = []
 

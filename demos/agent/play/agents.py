@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shared.tasks import Cancelled, CancelToken
+from shared.tasks.cancel import Cancelled, CancelToken
 
 from ..actions import BUTTONS, CONTROL_HZ
 

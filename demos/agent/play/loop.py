@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shared.tasks import Cancelled, CancelToken
+from shared.tasks.cancel import Cancelled, CancelToken
 
 from ..actions import BUTTONS, UNTRAINED_BUTTONS
 from ..overlay import overlay_frame

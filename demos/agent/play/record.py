@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.media import VideoWriter
+from shared.io.media import VideoWriter
 
 from ..overlay import overlay_frame
 from .agents import compact

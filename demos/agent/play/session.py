@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from shared.tasks import CancelToken
+from shared.tasks.cancel import CancelToken
 
 from .agents import RandomAgent
 from .doom import open_game

@@ -1,7 +1,7 @@
-"""The declared parameters of Play (shared.params): what the tab's controls and the API check."""
+"""The declared parameters of Play (shared.io.params): what the tab's controls and the API check."""
 from __future__ import annotations
 
-from shared.params import Choice, Number
+from shared.io.params import Choice, Number
 
 from .catalog import DEFAULT_GAME, DEFAULT_SCENARIO, GAMES, MODES
 

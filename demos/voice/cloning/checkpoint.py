@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shared.hub import CompanionRepo
+from shared.models.hub import CompanionRepo
 
 # The placeholder tokens the processor reads from the tokenizer (as attributes)
 # and the model reads from its config (as ids). The names of the attributes are

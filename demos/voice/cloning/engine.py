@@ -26,10 +26,10 @@ from typing import Iterator
 
 import numpy as np
 
-from shared import hub
+from shared.models import hub
 from shared.errors import ModelLoadError
-from shared.profiles import PlacementPlan
-from shared.tasks import CancelToken, Progress, no_progress
+from shared.models.profiles import PlacementPlan
+from shared.tasks.cancel import CancelToken, Progress, no_progress
 
 from demos.voice.cloning.checkpoint import CODEC_REPO, PROCESSOR_CONFIG
 from demos.voice.cloning.limits import MAX_TEXT_CHARS, TEXT
@@ -336,7 +336,7 @@ def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
     import torch
     from transformers import AutoTokenizer, PocketTTSAudioTokenizerModel, PocketTTSFeatureExtractor, PocketTTSProcessor
 
-    from shared.offload import torch_dtype
+    from shared.models.offload import torch_dtype
 
     model_dir = Path(model_dir)
     threads = plan.caps.get("threads")

@@ -17,13 +17,13 @@ from demos.voice.cloning import engine
 from demos.voice.cloning.plans import KEY
 from demos.voice.cloning.reference import SAMPLE_RATE, prepare_reference
 from demos.voice.player import GrowingWav, streaming_player_available, to_int16
-from shared import hub
+from shared.models import hub
 from shared.errors import UserInputError
-from shared.outputs import save_audio_output, save_inputs
-from shared.tasks import CancelToken, Cancelled, no_progress
-from shared.ui import AppContext, gradio_errors, gradio_progress, resolve_seed, stopped_line
-from shared.uploads import uploaded_file
-from shared.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
+from shared.io.outputs import save_audio_output, save_inputs
+from shared.tasks.cancel import CancelToken, Cancelled, no_progress
+from shared.web.ui import AppContext, gradio_errors, gradio_progress, resolve_seed, stopped_line
+from shared.io.uploads import uploaded_file
+from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 OUTPUT_DEMO = "voice_clone"
 CONSENT_LABEL = "I have the right to use this voice (it is mine, or its owner agreed to this use)."

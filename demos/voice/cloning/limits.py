@@ -1,8 +1,8 @@
-"""The declared specs of the cloning section's parameters (shared.params); the reference
+"""The declared specs of the cloning section's parameters (shared.io.params); the reference
 clip's own limits (2-30 s of speech) live with its decoder in reference.py."""
 from __future__ import annotations
 
-from shared.params import Flag, Text
+from shared.io.params import Flag, Text
 
 MAX_TEXT_CHARS = 1000
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from shared.hardware import HardwareInfo
-from shared.profiles import ComponentPlacement, PlacementPlan
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import ComponentPlacement, PlacementPlan
 
 from demos.voice.cloning.engine import default_threads
 

@@ -2,7 +2,7 @@
 
 Any format the shared decoder reads (WAV, FLAC, OGG, MP3, M4A, WebM from a
 browser microphone), any rate and channel count. Resampling is soxr (HQ) via
-`shared.media`. The accepted length is measured after trimming the leading and
+`shared.io.media`. The accepted length is measured after trimming the leading and
 trailing silence, because that is what the model hears.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 
 from shared.errors import UserInputError
-from shared.media import load_audio, trim_silence
+from shared.io.media import load_audio, trim_silence
 
 SAMPLE_RATE = 24_000  # what PocketTTSFeatureExtractor and the codec expect
 MIN_SECONDS = 2.0

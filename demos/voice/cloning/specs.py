@@ -1,7 +1,7 @@
 """Model spec of the cloning engine (Pocket TTS, transformers format)."""
 from __future__ import annotations
 
-from shared.hub import ModelSpec
+from shared.models.hub import ModelSpec
 
 from demos.voice.cloning import checkpoint, plans
 from demos.voice.cloning.checkpoint import CODEC_REPO

@@ -19,9 +19,9 @@ from types import SimpleNamespace
 import gradio as gr
 
 from demos.assets import asset
-from shared import hub
-from shared.outputs import AUDIO_FORMATS
-from shared.ui import AppContext, lock_while_running, readiness_markdown, refresh_on_load
+from shared.models import hub
+from shared.io.outputs import AUDIO_FORMATS
+from shared.web.ui import AppContext, lock_while_running, readiness_markdown, refresh_on_load
 
 from demos.voice import remote as voice_remote
 from demos.voice.cloning import engine

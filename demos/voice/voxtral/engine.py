@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from shared.errors import UserInputError
-from shared.offload import execution_device, quantize_int8_weight_only, torch_dtype
-from shared.tasks import Cancelled, CancelToken, Progress, no_progress
+from shared.models.offload import execution_device, quantize_int8_weight_only, torch_dtype
+from shared.tasks.cancel import Cancelled, CancelToken, Progress, no_progress
 
 from . import checkpoint
 from .config import DEFAULT_CFG_ALPHA, END_AUDIO, VoxtralConfig

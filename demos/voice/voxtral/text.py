@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from shared.text import check_speech_text
+from shared.io.text import check_speech_text
 
 DEFAULT_MAX_CHARS = 2000
 SEGMENT_CHARS = 300  # one prompt's text; sentences are packed up to this
@@ -28,7 +28,7 @@ def clean_text(text: str) -> str:
 
 def validate_text(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The cleaned text, or UserInputError naming the problem and the limit."""
-    # The one rule for text to speak (shared.text): emoji- or punctuation-only text is refused.
+    # The one rule for text to speak (shared.io.text): emoji- or punctuation-only text is refused.
     return clean_text(check_speech_text(text, max_chars=max_chars, what="text", hint="type something to say"))
 
 

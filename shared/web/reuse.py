@@ -8,7 +8,7 @@ whatever the components accept (plain values, or updates a tab's `fill` builds).
                        media=("reference_audio",), extras={"accordion": acc},
                        fill=lambda values, sidecar: {**values, "accordion": gr.Accordion(open=True)})
 
-`inputs` names are the keys of the sidecar's `inputs` (shared.outputs schema):
+`inputs` names are the keys of the sidecar's `inputs` (shared.io.outputs schema):
 every one must be there (strict: the error lists the missing ones). `media`
 inputs are filled with the saved input file (sidecar `saved_inputs`).
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from shared.outputs import SidecarError
+from shared.io.outputs import SidecarError
 
 
 @dataclass

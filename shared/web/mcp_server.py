@@ -5,10 +5,10 @@ lists every public endpoint (stream twins, Delete, Unload) and returns a result 
 Python repr of its outputs (server paths included). Gradio has no hook for any of this, so
 `install()` makes Gradio build this subclass instead; it keeps Gradio's transport, queue
 loop-back, progress notifications and file-input handling, and changes only:
-- which tools exist and their names (shared.mcp_tools.TOOLS),
+- which tools exist and their names (shared.web.mcp_tools.TOOLS),
 - descriptions (our sentence on file inputs and results) and schemas (each slider's range),
-- results: MCP content built by shared.mcp_tools.ResultBuilder, files as opaque links served
-  at shared.mcp_tools.FILES_ROUTE.
+- results: MCP content built by shared.web.mcp_tools.ResultBuilder, files as opaque links served
+  at shared.web.mcp_tools.FILES_ROUTE.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from mcp import types
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
-from shared import mcp_tools
+from shared.web import mcp_tools
 
 log = logging.getLogger("release_hub")
 
@@ -65,7 +65,7 @@ class ReleaseHubMCPServer(GRADIO_SERVER):
         endpoints = list(self.api_info["named_endpoints"])
         unknown = [e for e in endpoints if mcp_tools.tool_for(e) is None and e.lstrip("/") not in mcp_tools.STREAM_TWINS]
         if unknown:
-            log.warning("MCP: endpoints without a tool entry in shared/mcp_tools.py, not offered: %s", unknown)
+            log.warning("MCP: endpoints without a tool entry in shared/web/mcp_tools.py, not offered: %s", unknown)
         return {t.name: "/" + t.endpoint for t in mcp_tools.offered_tools(endpoints, self.admin)}
 
     @property
@@ -93,7 +93,7 @@ class ReleaseHubMCPServer(GRADIO_SERVER):
     def create_mcp_server(self):
         server = super().create_mcp_server()
         # Replaces Gradio's handler. Inputs are not checked against the schema here: each endpoint checks
-        # its own (shared/params.py), with a message naming the parameter, the value and the limit.
+        # its own (shared/io/params.py), with a message naming the parameter, the value and the limit.
         server.call_tool(validate_input=False)(self._call_tool)
         return server
 
@@ -177,7 +177,7 @@ class ReleaseHubMCPServer(GRADIO_SERVER):
 
 
 def _add_limits(prop: dict, component) -> None:
-    """A slider's or number box's range (built from the parameter's spec in shared/params.py)."""
+    """A slider's or number box's range (built from the parameter's spec in shared/io/params.py)."""
     for attr, key in (("minimum", "minimum"), ("maximum", "maximum")):
         value = getattr(component, attr, None)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and prop.get("type") in ("number", "integer"):

@@ -139,6 +139,15 @@ def save_inputs(outputs_dir: str | Path, paths: dict[str, str | Path | None], *,
 
 
 # ------------------------------------------------------------------- sidecars
+# Who made a result written inside a Gradio event: shared/web/visitors.py installs `current_owner`
+# here (a hook, so that this layer does not import the web layer above it).
+_owner_source: dict[str, Callable[[], str | None]] = {}
+
+
+def set_owner_source(current_owner: Callable[[], str | None]) -> None:
+    _owner_source["current"] = current_owner
+
+
 _listeners: list[Callable[[Path], None]] = []
 _listeners_lock = threading.Lock()
 
@@ -189,14 +198,12 @@ def write_sidecar(path: str | Path, info: dict, *, inputs: dict | None = None, s
     `inputs` are the tab's inputs as the run used them (what "Reuse settings"
     fills back), `saved_inputs` the entries `save_input` returned, `files`
     the companion files (role -> path), `owner` who made it (by default the
-    visitor of the Gradio event this runs in: see shared/visitors.py).
+    visitor of the Gradio event this runs in: see shared/web/visitors.py).
     """
     main = Path(path)
     sidecar = sidecar_path(main)
     if owner is None:
-        from shared.visitors import current_owner
-
-        owner = current_owner()
+        owner = _owner_source.get("current", lambda: None)()
     write_json_atomic(sidecar, build_sidecar(main, info, inputs=inputs, saved_inputs=saved_inputs,
                                              owner=owner, files=files, demo=demo))
     with _listeners_lock:
@@ -250,7 +257,7 @@ def save_audio_output(outputs_dir: str | Path, demo: str, wave, sample_rate: int
     `info` gains the file name and format, so the sidecar and the API answer agree.
     """
     from shared.errors import UserInputError
-    from shared.media import save_audio
+    from shared.io.media import save_audio
 
     fmt = (fmt or "wav").lower()
     if fmt not in AUDIO_FORMATS:

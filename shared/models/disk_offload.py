@@ -8,7 +8,7 @@ around that hook:
 - one offload folder per (model, component, offload layout, checkpoint) under
   the cache dir, written once (with progress: tens of GB), reused on every
   later load, rebuilt when the checkpoint's files change, and removed at the
-  app's next start once the checkpoint is gone (`shared.model_files`);
+  app's next start once the checkpoint is gone (`shared.models.model_files`);
 - loading that never holds the component in RAM: the module is built on the
   meta device and each checkpoint tensor becomes a zero-copy memory map of its
   bytes, so diffusers' writer reads one group at a time and each map is
@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 # Where the folders live (and how they are removed) is torch-free, so the app can prune them at start.
-from shared.model_files import folder_bytes, offload_root
-from shared.tasks import Progress, no_progress
+from shared.models.model_files import folder_bytes, offload_root
+from shared.tasks.cancel import Progress, no_progress
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,16 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from shared import faults, hub
+from shared.tasks import faults, zerogpu
+from shared.models import hub
 from shared.errors import ModelFilesMissing, ModelLoadError, UserInputError
-from shared.hardware import HardwareInfo
-from shared.profiles import PROFILES, PlacementPlan, plan_for
-from shared.residency import ModelCache, is_out_of_memory, release_cuda_memory
-from shared.reuse import ReuseRegistry
-from shared.settings import Settings
-from shared.tasks import CancelRegistry, CancelToken, Progress
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import PROFILES, PlacementPlan, plan_for
+from shared.models.residency import ModelCache, is_out_of_memory, release_cuda_memory
+from shared.web import visitors  # noqa: F401 - installs the owner hook of sidecars
+from shared.web.reuse import ReuseRegistry
+from shared.web.settings import Settings
+from shared.tasks.cancel import CancelRegistry, CancelToken, Progress
 
 log = logging.getLogger("release_hub")
 
@@ -51,7 +53,7 @@ class AppContext:
     reuse: ReuseRegistry = field(default_factory=ReuseRegistry)  # History's "Reuse settings" targets
     main_pid: int = field(default_factory=os.getpid)  # the app's process (GPU workers are forks of it)
     zerogpu_preload: list = field(default_factory=list)  # what start-up loaded for ZeroGPU (see demos.app)
-    exposure_warning: str | None = None  # an open server on the network (shared/access.py), shown in System
+    exposure_warning: str | None = None  # an open server on the network (shared/web/access.py), shown in System
 
     def __post_init__(self) -> None:
         if self.profile == "zerogpu":
@@ -184,13 +186,13 @@ def gradio_errors(fn: Callable) -> Callable:
 
 class GuardedBlocks(gr.Blocks):
     """gr.Blocks whose events check their raw inputs before Gradio preprocesses them: file inputs
-    against the upload folder (shared.uploads), and, for events that let Gradio preprocess, each
-    number/slider/dropdown value against its control (shared.params), so a bad input gets our message
+    against the upload folder (shared.io.uploads), and, for events that let Gradio preprocess, each
+    number/slider/dropdown value against its control (shared.io.params), so a bad input gets our message
     naming the parameter, never a pydantic or preprocessing error."""
 
     async def preprocess_data(self, block_fn, inputs, state, *args, **kwargs):
-        from shared.params import check_control_value
-        from shared.uploads import check_event_inputs
+        from shared.io.params import check_control_value
+        from shared.io.uploads import check_event_inputs
 
         try:
             inputs = check_event_inputs(block_fn, inputs)
@@ -205,7 +207,7 @@ class GuardedBlocks(gr.Blocks):
             raise gr.Error(str(exc), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
 
-    # Stored files leave only as owner-bound copies (shared/served_files.py): set by build_app.
+    # Stored files leave only as owner-bound copies (shared/web/served_files.py): set by build_app.
     release_hub_outputs = None
 
     async def process_api(self, block_fn, inputs, state=None, request=None, *args, **kwargs):
@@ -221,7 +223,7 @@ class GuardedBlocks(gr.Blocks):
         return await super().postprocess_data(block_fn, predictions, state)
 
     def _hand_out_stored_files(self, block_fn, predictions):
-        from shared.visitors import file_owner
+        from shared.web.visitors import file_owner
 
         outputs = list(block_fn.outputs)
         single = len(outputs) == 1 and not block_fn.batch
@@ -250,8 +252,8 @@ def random_seed() -> int:
 
 def resolve_seed(seed: float | int | None) -> int:
     """-1 (any negative), None or an empty box mean "pick one"; else a whole number below 2**63
-    (shared.params.SEED: 'abc', NaN and 3.5 get a message naming `seed`)."""
-    from shared.params import SEED
+    (shared.io.params.SEED: 'abc', NaN and 3.5 get a message naming `seed`)."""
+    from shared.io.params import SEED
 
     return SEED.check(seed)
 
@@ -318,7 +320,7 @@ def refresh_on_load(component, fn: Callable[[], Any], timer: "gr.Timer | None" =
 def readiness_markdown(ctx: AppContext, keys: list[str]) -> Callable[[], str]:
     """A gr.Markdown value read at each page load: for each model, are its weights here and does
     the active profile's plan fit this machine (else which profile would)."""
-    from shared.readiness import readiness_line
+    from shared.models.readiness import readiness_line
 
     return lambda: "  \n".join(readiness_line(k, ctx.settings, ctx.profile, ctx.hw) for k in keys)
 
@@ -334,3 +336,6 @@ __all__ = [
     "lock_while_running", "readiness_markdown", "refresh_on_load", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]
+
+
+zerogpu.set_error_mapping(to_gradio_error)  # inside spaces' worker, our errors leave as gr.Error

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from shared.errors import UserInputError
-from shared.text import check_speech_text, check_text, visible_text
+from shared.io.text import check_speech_text, check_text, visible_text
 
 SHOWN_CHARS = 60
 SEED_LIMIT = 2**63
@@ -206,8 +206,8 @@ class Choice(Param):
 
 @dataclass(frozen=True)
 class Text(Param):
-    """Free text: must be text, hold something visible, and fit `max_chars` (shared.text.check_text);
-    `speech` text must also hold a letter or digit to say (shared.text.check_speech_text)."""
+    """Free text: must be text, hold something visible, and fit `max_chars` (shared.io.text.check_text);
+    `speech` text must also hold a letter or digit to say (shared.io.text.check_speech_text)."""
 
     max_chars: int = 2000
     hint: str = ""  # what to type, said when the text is empty

@@ -3,7 +3,7 @@
 A profile names a memory budget (`6gb` ... `full`, `cpu`, `zerogpu`); each
 model declares per profile *how* it runs there: device and dtype per
 component, offloading, fp8 casting, quantization, caps, and what host RAM
-the plan needs. The plan is data: `shared.offload` applies it, the System tab
+the plan needs. The plan is data: `shared.models.offload` applies it, the System tab
 and `/status` show it.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Literal
 
-from shared.hardware import HardwareInfo
+from shared.models.hardware import HardwareInfo
 
 PROFILES = ("auto", "cpu", "6gb", "8gb", "12gb", "16gb", "2x12gb", "2x24gb", "full", "zerogpu")
 

@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from shared import access
+from shared.web import access
 
 SERVED_FOLDER = "rh-served"
 OPEN_TAG = "open"

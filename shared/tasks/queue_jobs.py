@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from shared.tasks import CancelToken
+from shared.tasks.cancel import CancelToken
 
 log = logging.getLogger("release_hub")
 

@@ -1,6 +1,6 @@
 """The MCP tools an agent sees: names, which endpoints are offered, and results as MCP content.
 
-Gradio-free (shared/mcp_server.py adapts Gradio's MCP server to this). Naming scheme: each
+Gradio-free (shared/web/mcp_server.py adapts Gradio's MCP server to this). Naming scheme: each
 tool is a verb phrase saying what it does (`text_to_speech`, `generate_video`,
 `game_actions_for_frame`); the HTTP endpoint behind it keeps its contract name (`/tts`,
 `/video`, `/agent_frame`). Stream twins (`/tts_stream`, ...) are never tools: a tool call

@@ -1,6 +1,6 @@
 """Files a model leaves under the cache dir besides its checkpoint, and when they go.
 
-Offload folders (shared/disk_offload.py) are built from a checkpoint and named by
+Offload folders (shared/models/disk_offload.py) are built from a checkpoint and named by
 its fingerprint, so once the checkpoint is gone (`hf cache delete`, a removed
 local folder, a cleared tiny cache) they can never be reused: a re-download gets
 new file times and a new fingerprint. They are tens of GB, so the app removes
@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from shared import hub
+from shared.models import hub
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def remove_offload_files(cache_dir, model_key: str | None = None) -> int:
 
 def checkpoint_on_disk(key: str, settings) -> bool:
     """Whether `key`'s checkpoint is on this machine (no network, nothing downloaded or written)."""
-    from shared.readiness import weights_on_disk
+    from shared.models.readiness import weights_on_disk
 
     source = hub.resolve_source(key, settings)
     if source.kind == "tiny":

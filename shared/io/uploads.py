@@ -16,7 +16,7 @@ library error. So we decide, once, here:
   a missing file, a URL) gets one message that names the parameter and is the
   same whether or not the target exists, so it reveals nothing about the disk.
 
-`shared.ui.GuardedBlocks` runs `check_event_inputs` on every event before
+`shared.web.ui.GuardedBlocks` runs `check_event_inputs` on every event before
 Gradio's own preprocessing (so the client never sees a pydantic or "cannot move"
 error), and hands Gradio a clean FileData payload; handlers call
 `uploaded_file(value, "param")` again right before they open the file.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from shared.profiles import PROFILES
+from shared.models.profiles import PROFILES
 
 ENV_PREFIX = "RELEASE_HUB_"
 SOURCE_PREFIX = ENV_PREFIX + "SOURCE_"

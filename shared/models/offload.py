@@ -11,7 +11,7 @@ import logging
 
 import torch
 
-from shared.profiles import PlacementPlan
+from shared.models.profiles import PlacementPlan
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def load_across_gpus(model_cls, component_dir, plan: PlacementPlan) -> torch.nn.
     the placement is sized and the weights are loaded as fp8. GPU-only."""
     from accelerate import infer_auto_device_map, load_checkpoint_and_dispatch
 
-    from shared.disk_offload import enable_fp8_storage, meta_skeleton
+    from shared.models.disk_offload import enable_fp8_storage, meta_skeleton
 
     dtype = torch_dtype(plan.component("transformer").dtype)
     model = meta_skeleton(model_cls, component_dir, dtype)
@@ -156,7 +156,7 @@ def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
         vae.enable_tiling()
     if plan.offload_to_disk:
         # The big components were group-offloaded to their disk files while loading
-        # (shared.disk_offload); only the small ones are left to place.
+        # (shared.models.disk_offload); only the small ones are left to place.
         for name, module in pipe.components.items():
             if isinstance(module, torch.nn.Module) and not _is_group_offloaded(module):
                 module.to(execution_device(plan))
@@ -166,9 +166,9 @@ def apply_plan_to_pipeline(pipe, plan: PlacementPlan):
     if not cuda_usable(plan.device):
         return pipe.to("cpu")
     transformer = getattr(pipe, "transformer", None)
-    from shared.disk_offload import has_layerwise_casting
+    from shared.models.disk_offload import has_layerwise_casting
 
-    # Already fp8 when it was loaded with shared.disk_offload.load_fp8_in_ram.
+    # Already fp8 when it was loaded with shared.models.disk_offload.load_fp8_in_ram.
     if plan.fp8_layerwise and transformer is not None and not has_layerwise_casting(transformer):
         # The model's own skip list keeps patch embeddings, norms and condition embedders unquantized.
         transformer.enable_layerwise_casting(

@@ -106,22 +106,21 @@ def arm(model, key: str):
 
     # Every sub-module, not only the top ones: engines call parts directly (Voxtral's backbone and
     # codec, a diffusers pipeline's transformer), never the top module's forward.
-    hooked: set[int] = set()
-    for root in _modules_of(model):
-        for module in root.modules():
-            if id(module) not in hooked:
-                hooked.add(id(module))
-                module.register_forward_pre_hook(raise_oom)
+    _hook_each((module for root in _modules_of(model) for module in root.modules()), raise_oom)
     return model
+
+
+def _hook_each(modules, hook) -> None:
+    """`hook` as a forward pre-hook on each module, once (a module shared by two parents is met twice)."""
+    hooked: set[int] = set()
+    for module in modules:
+        if id(module) not in hooked:
+            hooked.add(id(module))
+            module.register_forward_pre_hook(hook)
 
 
 def _slow_down(model, seconds: float) -> None:
     def sleep_first(module, args):
         time.sleep(seconds)
 
-    hooked: set[int] = set()
-    for module in _modules_of(model):
-        for child in module.children():
-            if id(child) not in hooked:
-                hooked.add(id(child))
-                child.register_forward_pre_hook(sleep_first)
+    _hook_each((child for module in _modules_of(model) for child in module.children()), sleep_first)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import psutil
 
+from shared.tasks.zerogpu import on_zerogpu
+
 GIB = 1024**3
 
 
@@ -27,11 +29,6 @@ class HardwareInfo:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def on_zerogpu() -> bool:
-    """True inside a Hugging Face ZeroGPU Space."""
-    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 
 
 def no_gpu_driver() -> bool:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from shared.errors import ModelFilesMissing
-from shared.profiles import PlanFn
-from shared.tasks import Progress, no_progress
-from shared.text import escape_markdown
+from shared.models.profiles import PlanFn
+from shared.tasks.cancel import Progress, no_progress
+from shared.io.text import escape_markdown
 
 log = logging.getLogger(__name__)
 

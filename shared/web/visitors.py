@@ -4,7 +4,7 @@ Duck-typed over `gr.Request` (no gradio import at module level):
 - a Gradio login (`launch(auth=...)`, `--auth-file`) sets `request.username`;
 - a Space with `hf_oauth: true` keeps the signed-in Hugging Face user in the
   session, where `gr.OAuthProfile` reads it;
-- everyone else is one visit: the browser's HttpOnly visit cookie (shared/access.py sets it),
+- everyone else is one visit: the browser's HttpOnly visit cookie (shared/web/access.py sets it),
   else, for a client without cookies, the Gradio `session_hash`. A visit is stored only as a
   keyed hash, so neither the index nor anything another visitor sees lets them replay it.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from shared import access
+from shared.io import outputs
+from shared.web import access
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +89,6 @@ def current_owner() -> str | None:
     if context is None:
         return None
     return owner_of(context.LocalContext.request.get(None))
+
+
+outputs.set_owner_source(current_owner)  # sidecars written inside an event record its owner

@@ -168,7 +168,7 @@ class AccessMiddleware:
     """ASGI middleware in front of Gradio's app and /v1: the gate, the visit cookie, the file routes."""
 
     def __init__(self, app, gate: Gate, files=None) -> None:
-        self.app, self.gate, self.files = app, gate, files  # files: shared.served_files.FileRouteGuard
+        self.app, self.gate, self.files = app, gate, files  # files: shared.web.served_files.FileRouteGuard
         self._api_token = secrets.token_urlsafe(32)
 
     async def __call__(self, scope, receive, send) -> None:

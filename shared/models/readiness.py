@@ -5,10 +5,10 @@ machine (VRAM and host RAM); when it does not, which profiles would. Gradio-free
 """
 from __future__ import annotations
 
-from shared import hub
-from shared.text import escape_markdown
-from shared.hardware import HardwareInfo
-from shared.profiles import PROFILES, PlacementPlan, plan_for
+from shared.models import hub
+from shared.io.text import escape_markdown
+from shared.models.hardware import HardwareInfo
+from shared.models.profiles import PROFILES, PlacementPlan, plan_for
 
 
 def weights_on_disk(repo_id: str, allow_patterns) -> bool:

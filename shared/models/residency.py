@@ -36,8 +36,13 @@ class _Entry:
 def loaded_torch():
     """torch if this process has imported it, else None. Without torch no model is loaded, CUDA is
     not initialised and no torch error can have been raised: importing it (seconds) only to find
-    that out would put it back on the start-up path (tests/shared/test_startup_imports.py)."""
-    return sys.modules.get("torch")
+    that out would put it back on the start-up path (tests/shared/test_startup_imports.py).
+    While another thread is still importing torch (a model loading while /status runs), it is in
+    sys.modules half made ("has no attribute 'cuda'"): that counts as not imported yet."""
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(getattr(torch, "__spec__", None), "_initializing", False):
+        return None
+    return torch
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -61,7 +66,7 @@ def drop_failed_frames(failed: BaseException) -> None:
     """Let go of what a failed call's finished frames still hold (its activations, inputs on the GPU).
 
     An exception's traceback keeps every frame it passed through alive with all its locals, and
-    carrying it across threads (shared.tasks) puts those frames in reference cycles that only a
+    carrying it across threads (shared.tasks.cancel) puts those frames in reference cycles that only a
     full garbage collection breaks, which a busy server may not run for minutes: an OOM would keep
     the very memory it ran out of. Clearing the frames drops the locals at once; frames still
     running (the handler's own) are left alone. Chained errors (`__cause__`, `__context__`) too."""

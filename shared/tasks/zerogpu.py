@@ -34,10 +34,23 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, Iterator
 
-from shared.hardware import on_zerogpu
-from shared.tasks import CancelToken, Progress, run_in_thread
+from shared.tasks.cancel import CancelToken, Progress, run_in_thread
 
 log = logging.getLogger("release_hub")
+
+
+def on_zerogpu() -> bool:
+    """True inside a Hugging Face ZeroGPU Space."""
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
+
+
+# How an error leaves spaces' worker: the web layer installs its gr.Error mapping (set_error_mapping);
+# a hook, so that this layer does not import the web layer above it.
+_error_mapping: dict[str, Callable[[BaseException], BaseException]] = {}
+
+
+def set_error_mapping(to_user_error: Callable[[BaseException], BaseException]) -> None:
+    _error_mapping["map"] = to_user_error
 
 # ZeroGPU refuses a request longer than this outside start-up (spaces' client
 # answers "The requested GPU duration ... is larger than the maximum allowed").
@@ -102,12 +115,11 @@ def _gradio_errors_inside(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Iterator:
-        from shared.ui import to_gradio_error
-
+        to_user_error = _error_mapping.get("map", lambda exc: exc)
         try:
             yield from fn(*args, **kwargs)
         except Exception as exc:
-            raise to_gradio_error(exc) from None
+            raise to_user_error(exc) from None
 
     return run
 
