@@ -211,10 +211,9 @@ def main() -> None:
         "build_s": round(build_s, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
     })
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    from agent_play import emit  # benchmarks/ is this script's folder
+
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

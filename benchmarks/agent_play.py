@@ -141,10 +141,15 @@ def main() -> None:
     report = {"model": args.model, "device": args.device, "torch_threads": torch.get_num_threads(),
               "build_s": round(build_s, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               **measure_episode(engine, scenario=args.scenario, seconds=args.seconds, mode=args.mode)}
+    emit(report, args.out)
+
+
+def emit(report: dict, out: str | None) -> None:
+    """Print the report as JSON, and write it to `out` when given (agent_gpu.py reports the same way)."""
     text = json.dumps(report, indent=1)
     print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    if out:
+        Path(out).write_text(text)
 
 
 if __name__ == "__main__":
