@@ -210,10 +210,16 @@ def set_slider(page, selector: str, value: str) -> None:
     at that moment can be lost, and the click after it would send the old one."""
     box, track = page.locator(f"{selector} input[type=number]"), page.locator(f"{selector} input[type=range]")
     track.wait_for(state="visible", timeout=30_000)
-    box.fill(value)
-    box.press("Enter")
-    page.wait_for_function(
-        "([sel, v]) => { const r = document.querySelector(sel + ' input[type=range]');"
-        " const b = document.querySelector(sel + ' input[type=number]');"
-        " return r && b && Number(r.value) === Number(v) && Number(b.value) === Number(v); }",
-        arg=[selector, value], timeout=30_000)
+    holds = ("([sel, v]) => { const r = document.querySelector(sel + ' input[type=range]');"
+             " const b = document.querySelector(sel + ' input[type=number]');"
+             " return r && b && Number(r.value) === Number(v) && Number(b.value) === Number(v); }")
+    deadline = time.monotonic() + 90
+    while True:  # on a busy machine the slider can still be mounting and drop what was typed: type it again
+        box.fill(value)
+        box.press("Enter")
+        try:
+            page.wait_for_function(holds, arg=[selector, value], timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: retry until the deadline
+            if time.monotonic() > deadline:
+                raise
