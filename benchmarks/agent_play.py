@@ -129,7 +129,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default=None, help="default: float32 on CPU, bfloat16 on CUDA")
     parser.add_argument("--out", help="also write the JSON report here")
+    parser.add_argument("--record-every", type=int, default=None,
+                        help="record every Nth tic in the mp4 (default: the app's RECORD_EVERY_TICS)")
     args = parser.parse_args()
+    if args.record_every:
+        from demos.agent.play import session
+
+        session.RECORD_EVERY_TICS = args.record_every
     import torch
 
     if args.threads:

@@ -21,14 +21,15 @@ _END = object()
 
 
 class Recorder:
-    def __init__(self, mp4: Path | None, fps: float, max_side: int = 640):
+    def __init__(self, mp4: Path | None, fps: float, max_side: int = 640, every: int = 1):
         self.mp4 = Path(mp4) if mp4 else None
         self.max_side = max_side
+        self.every, self._tics = max(1, int(every)), 0  # the mp4 keeps every `every`-th tic's frame
         self.rewards: list[float] = []
         self.chunks: list[dict] = []
         self._queue: queue.Queue = queue.Queue(maxsize=256)
         self._error: BaseException | None = None
-        self._writer = VideoWriter(self.mp4, fps) if self.mp4 else None
+        self._writer = VideoWriter(self.mp4, fps / self.every) if self.mp4 else None
         self._thread = threading.Thread(target=self._write, name="play-recorder", daemon=True)
         if self._writer is not None:
             self._thread.start()
@@ -45,8 +46,9 @@ class Recorder:
 
     def tic(self, frame: np.ndarray, chunk: dict, step: int, reward: float) -> None:
         self.rewards.append(round(float(reward), 5))
-        if self._writer is not None:
+        if self._writer is not None and self._tics % self.every == 0:
             self._queue.put((frame, chunk, step))
+        self._tics += 1
 
     def chunk(self, entry: dict, actions: dict) -> None:
         self.chunks.append({**entry, "actions": compact(actions)})

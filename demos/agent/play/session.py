@@ -30,12 +30,17 @@ class EpisodeSpec:
         return asdict(self)
 
 
+# The episode's mp4 keeps every 2nd tic (17.5 fps for Doom's 35): drawing and encoding every tic's overlay
+# on a 2-core CPU took more of the loop's time than the tiny model itself (docs/BENCHMARKS.md, Play).
+RECORD_EVERY_TICS = 2
+
+
 def run_episode(spec: EpisodeSpec, agent, *, emit, cancel: CancelToken, mp4: str | Path | None = None,
                 actions: str | Path | None = None, pace: bool = True) -> dict:
     """Play `spec` with `agent` to its end; the record (settings, summary, files written)."""
     mapping = MAPPINGS[spec.game]
     game = open_game(spec.game, spec.scenario, spec.seed, mapping.controls)
-    recorder = Recorder(mp4, game.tic_rate)
+    recorder = Recorder(mp4, game.tic_rate, every=RECORD_EVERY_TICS)
     record = {**spec.to_dict(), "agent": agent.name, "tic_rate": game.tic_rate}
     try:
         record.update(play_episode(game, agent, mapping, mode=spec.mode, max_seconds=spec.max_seconds, emit=emit,
