@@ -1,4 +1,4 @@
-"""Recording an episode: the mp4 (every tic, gamepad overlay), the actions, per-tic rewards, final stats.
+"""Recording an episode: the mp4 (every `every`-th tic, gamepad overlay), the actions, per-tic rewards, final stats.
 
 Frames are encoded on a writer thread, off the loop's critical path: the loop only hands over the
 frame and the action it played.
