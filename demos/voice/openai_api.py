@@ -67,7 +67,7 @@ MAX_BODY_BYTES = 64 * 1024  # a JSON speech request; the text limit is far below
 MAX_VOICE_UPLOAD_BYTES = 20 * 1024 * 1024
 # A refused request's body is still read (and dropped) up to this size: urllib and httpx send the whole body
 # before reading the answer, so answering early and closing makes them fail with a broken pipe, not our 413.
-DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+DRAIN_LIMIT_BYTES = access.DRAIN_LIMIT_BYTES  # one limit for every refused body (the gate's too)
 VOICE_TTL_S = 24 * 3600  # uploaded reference voices are deleted after a day, like Gradio's uploads
 SPEED_RANGE = (0.25, 4.0)
 CFG_RANGE = (0.0, 10.0)

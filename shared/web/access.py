@@ -28,7 +28,6 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 log = logging.getLogger("release_hub")
@@ -85,17 +84,14 @@ def visit_owner(cookie: str | None, session_hash: str | None) -> str | None:
 
 
 def cookie_value(headers, name: str) -> str | None:
-    """One cookie from a raw `cookie` header (starlette headers, a dict or a list of pairs)."""
+    """One cookie from a raw `cookie` header (starlette headers or a dict), parsed as starlette parses it
+    for Gradio's own login check (a malformed neighbour does not hide it)."""
+    from starlette.requests import cookie_parser
+
     raw = headers.get("cookie") if hasattr(headers, "get") else None
     if not raw:
         return None
-    jar = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None and morsel.value else None
+    return cookie_parser(raw).get(name) or None
 
 
 # ------------------------------------------------------------------ the gate

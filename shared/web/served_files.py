@@ -71,6 +71,7 @@ class OutputsHandout:
 
     def __init__(self, outputs_dir: str | Path) -> None:
         self.outputs_dir = Path(outputs_dir).resolve()
+        self.cache = cache_root()
 
     def _stored(self, value: str) -> bool:
         if not value or "\0" in value or value.startswith(("http://", "https://", "data:")):
@@ -85,7 +86,7 @@ class OutputsHandout:
         """`value` with every stored-file path in it (str, Path, {"path": ...}, lists, tuples,
         gr.update dicts) swapped for a handed-out copy."""
         if isinstance(value, (str, Path)):
-            return hand_out(value, owner) if self._stored(str(value)) else value
+            return hand_out(value, owner, self.cache) if self._stored(str(value)) else value
         if isinstance(value, dict):
             return {k: (self.replace(v, owner) if k in ("value", "path", "video", "image", "audio") else v)
                     for k, v in value.items()}
@@ -93,7 +94,7 @@ class OutputsHandout:
             return type(value)(self.replace(v, owner) for v in value)
         path = getattr(value, "path", None)  # gr.FileData / ImageData / the like
         if isinstance(path, str) and self._stored(path):
-            return value.model_copy(update={"path": hand_out(path, owner)})
+            return value.model_copy(update={"path": hand_out(path, owner, self.cache)})
         return value
 
 
@@ -133,6 +134,7 @@ class FileRouteGuard:
 
     def __init__(self, outputs_dir: str | Path) -> None:
         self.outputs_dir = Path(outputs_dir).resolve()
+        self.served = cache_root() / SERVED_FOLDER  # read once: every file request compares against it
 
     @staticmethod
     def target(path: str) -> str | None:
@@ -148,9 +150,8 @@ class FileRouteGuard:
             return False
         if not exists or is_inside(resolved, self.outputs_dir):
             return False
-        served = cache_root() / SERVED_FOLDER
-        if is_inside(resolved, served):
-            tag = resolved.relative_to(served).parts[0]
+        if is_inside(resolved, self.served):
+            tag = resolved.relative_to(self.served).parts[0]
             return tag in (OPEN_TAG, owner_tag(requester))
         return True
 

@@ -60,8 +60,7 @@ def file_owner(request) -> str | None:
     name = getattr(request, "username", None)  # a Gradio login (the file routes see its cookie; not OAuth's)
     if name:
         return f"user:{name}"
-    cookie = visit_cookie(request)
-    return access.visit_owner(cookie, None) if cookie else None
+    return access.visit_owner(visit_cookie(request), None)  # None without a cookie
 
 
 def history_scope(request, *, shared: bool, private: bool) -> str | None:
