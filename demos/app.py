@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import Sequence
 
 import gradio as gr
@@ -17,8 +18,8 @@ from shared.web.served_files import FileRouteGuard, OutputsHandout
 from shared.io.media import MAX_UPLOAD_BYTES
 from shared.models.profiles import resolve_profile
 from shared.web.settings import Settings, read_auth_file
-from shared.io.params import Choice
-from shared.web.ui import AppContext, GuardedBlocks, gradio_errors, set_active_profile, refresh_on_load
+from shared.web.system_tab import build_system_tab
+from shared.web.ui import AppContext, GuardedBlocks, set_active_profile
 
 log = logging.getLogger("release_hub")
 
@@ -46,62 +47,6 @@ def build_context(settings: Settings) -> tuple[AppContext, list]:
     return ctx, demos
 
 
-def status_report(ctx: AppContext) -> dict:
-    """Device, profile, placement plans, resident models and memory."""
-    plans = {}
-    for spec in hub.all_specs():
-        plan = ctx.plan(spec.key)
-        plans[spec.key] = {"source": ctx.source(spec.key).to_dict(), **plan.to_dict()}
-    return {
-        "device": ctx.hw.to_dict(),
-        "profile": ctx.profile,
-        "requested_profile": ctx.settings.profile,
-        "placement_plans": plans,
-        "resident_models": ctx.cache.resident(),
-        "memory": ctx.cache.memory(),
-        **({"zerogpu": zerogpu_report(ctx)} if ctx.profile == "zerogpu" else {}),
-        **({"remote_backends": {name: pool.status() for name, pool in ctx.remotes.items()}} if ctx.remotes else {}),
-    }
-
-
-REMOTE_COLUMNS = ["model family", "server", "healthy", "health check ms", "first byte ms", "requests", "failures", "last error"]
-
-
-def remote_rows(ctx: AppContext) -> list[list]:
-    """One row per remote engine backend (--remote), for the System tab."""
-    return [[name, b["url"], "yes" if b["healthy"] else "no", b["latency_ms"], b["first_byte_ms"], b["requests"],
-             b["failures"], b["last_error"] or ""]
-            for name, pool in ctx.remotes.items() for b in pool.status()]
-
-
-ZEROGPU_NO_UNLOAD = ("On ZeroGPU every model is preloaded at start-up and packed by `spaces`, which then deletes "
-                     "their Hub-cache files: unloading cannot be undone without a restart, so Unload is off.")
-
-
-def zerogpu_report(ctx: AppContext) -> dict:
-    """What was preloaded for ZeroGPU, in what dtype, and the size spaces packs (vs. its xlarge threshold)."""
-    models = [dict(entry) for entry in ctx.zerogpu_preload]
-    planned = sum(m["bytes"] for m in models)
-    packed = zerogpu.packed_size_bytes()
-    return {
-        "preloaded": models,
-        "preloaded_gb": round(planned / 1024**3, 3),
-        "packed_gb": None if packed is None else round(packed / 1024**3, 3),
-        "xlarge_threshold_gb": round(zerogpu.XLARGE_THRESHOLD_BYTES / 1024**3, 1),
-        "gpu_size": "xlarge" if planned > zerogpu.XLARGE_THRESHOLD_BYTES else "large",
-        "unload": ZEROGPU_NO_UNLOAD,
-    }
-
-
-def zerogpu_line(ctx: AppContext) -> str:
-    report = zerogpu_report(ctx)
-    models = ", ".join(f"`{m['key']}` ({' + '.join(f'{gb:g} GB {d}' for d, gb in m['gb_by_dtype'].items())})"
-                       for m in report["preloaded"]) or "none"
-    return (f"**ZeroGPU:** preloaded at start-up: {models}; {report['preloaded_gb']:g} GB in all "
-            f"(spaces schedules `xlarge`, at double quota, above {report['xlarge_threshold_gb']:g} GB). "
-            + report["unload"])
-
-
 def preload_for_zerogpu(ctx: AppContext, demos: list) -> None:
     """Load every model family on `cuda` in the main process before launch: spaces packs those
     tensors and hands them to each GPU worker (a model loaded inside a worker dies with it)."""
@@ -122,106 +67,6 @@ def preload_for_zerogpu(ctx: AppContext, demos: list) -> None:
             log.info("ZeroGPU preload: %s, %.3f GB %s", entry["key"], sum(by_dtype.values()) / 1024**3,
                      report[-1]["gb_by_dtype"])
     ctx.zerogpu_preload = report
-
-
-PLAN_COLUMNS = ["model", "source", "device", "dtype", "offload", "fp8 storage", "quantization", "VRAM GB", "host RAM GB"]
-
-
-def plan_rows(ctx: AppContext) -> list[list]:
-    """One readable row per model plan, for the System tab."""
-    rows = []
-    for spec in hub.all_specs():
-        plan, source = ctx.plan(spec.key), ctx.source(spec.key)
-        offload = plan.offload + (f" ({plan.blocks_per_group}/group)" if plan.offload == "group_block" else "")
-        offload += ", CUDA streams" if plan.use_stream else ""
-        rows.append([spec.key, f"{source.kind}: {source.id}", plan.device, plan.dtype, offload,
-                     "yes" if plan.fp8_layerwise else "no", plan.quantization or "none",
-                     plan.vram_gb, plan.host_ram_gb])
-    return rows
-
-
-def resident_line(ctx: AppContext) -> str:
-    resident = ", ".join(f"`{e['key']}` ({'GPU' if e['gpu'] else 'CPU'}, loaded in {e['load_seconds']} s)"
-                         for e in ctx.cache.resident()) or "none"
-    memory = " · ".join(f"{k.replace('_gb', '').replace('_', ' ')} {v} GB" for k, v in ctx.cache.memory().items())
-    return f"**Resident models:** {resident} · **Memory:** {memory}"
-
-
-SYSTEM_REFRESH_S = 5  # the System tab re-reads memory and resident models this often while it is shown
-
-
-def system_summary(ctx: AppContext) -> str:
-    """Profile, GPU and host RAM (read now: it changes as models load and unload)."""
-    import psutil
-
-    hw, ram = ctx.hw, psutil.virtual_memory()
-    gpu_line = f"{hw.device_name}, {hw.vram_free_gb:.1f} of {hw.vram_total_gb:.1f} GB free" if hw.cuda else "no CUDA device (CPU)"
-    return (f"**Profile:** `{ctx.profile}` (asked for `{ctx.settings.profile}`) · **GPU:** {gpu_line} · "
-            f"**Host RAM:** {ram.available / 1024**3:.1f} of {ram.total / 1024**3:.1f} GB available")
-
-
-def unload_line(report: dict):
-    """'Unloaded `voxtral`: process memory 1.58 GB -> 0.49 GB' after an Unload."""
-    done = report.get("unloaded") if isinstance(report, dict) else None
-    if not done:  # a plain refresh: the last unload's line stays
-        return gr.skip()
-    names = ", ".join(f"`{k}`" for k in done["keys"]) or "nothing (no model was loaded)"
-    return (f"**Unloaded** {names}: process memory {done['rss_before_gb']:.2f} GB -> {done['rss_after_gb']:.2f} GB "
-            f"({done['rss_before_gb'] - done['rss_after_gb']:+.2f} GB returned to the system).")
-
-
-def _build_system_tab(ctx: AppContext) -> gr.Timer:
-    """The System tab; returns its refresh timer (build_app runs it only while the tab is shown)."""
-    def status() -> dict:
-        """Device, memory profile, each model's placement plan, the resident models and memory use."""
-        return status_report(ctx)
-
-    unload_key = Choice.of("key", "Model", [("All models", "")] + [(s.key, s.key) for s in hub.all_specs()],
-                           default="", optional=True)
-
-    @gradio_errors
-    def unload(key: str | None = None) -> dict:
-        """Unload one model (or all when key is empty) and report memory afterwards."""
-        key = unload_key.check(key)
-        if ctx.profile == "zerogpu":
-            raise gr.Error(ZEROGPU_NO_UNLOAD, print_exception=False)
-        before = ctx.cache.memory()["rss_gb"]
-        keys = ctx.cache.unload(key or None)  # also hands freed heap back to the OS (malloc_trim)
-        report = status_report(ctx)
-        report["unloaded"] = {"keys": keys, "rss_before_gb": before, "rss_after_gb": report["memory"]["rss_gb"]}
-        return report
-
-    if ctx.exposure_warning:
-        gr.Markdown(f"**Warning:** {ctx.exposure_warning}", elem_id="system-exposure-warning")
-    # Every figure is read when the page loads and again on each tick while the tab is shown.
-    timer = gr.Timer(SYSTEM_REFRESH_S, active=False)
-    refresh_on_load(gr.Markdown(elem_id="system-summary", label="System summary", show_label=False),
-                    lambda: system_summary(ctx), timer)
-    if ctx.profile == "zerogpu":
-        gr.Markdown(zerogpu_line(ctx), elem_id="system-zerogpu")
-    plans = gr.Dataframe(value=plan_rows(ctx), headers=PLAN_COLUMNS, label="Placement plan per model",
-                         interactive=False, wrap=True, max_height=600, elem_id="system-plans")
-    resident = gr.Markdown(resident_line(ctx), elem_id="system-resident", label="Resident models",
-                           show_label=False)
-    unloaded = gr.Markdown("", elem_id="system-unload-note")
-    with gr.Row():
-        refresh = gr.Button("Refresh", elem_id="system-refresh")
-        keys = [spec.key for spec in hub.all_specs()]
-        model = gr.Dropdown(choices=[("All models", "")] + [(k, k) for k in keys], value="", label="Model", scale=2)
-        unload_button = gr.Button("Unload", variant="stop", elem_id="system-unload")
-    with gr.Accordion("Full status (as /status returns it)", open=False):
-        report = refresh_on_load(gr.JSON(label="Status", elem_id="system-status"), lambda: status_report(ctx), timer)
-    refresh.click(status, None, report, api_name="status", queue=False)
-    unload_button.click(unload, model, report, api_name="unload", preprocess=False, concurrency_id="gpu",
-                        concurrency_limit=1)
-    # The table and the memory line follow whatever the JSON shows.
-    report.change(lambda r: (plan_rows(ctx), resident_line(ctx), unload_line(r)), report, [plans, resident, unloaded],
-                  api_visibility="private", queue=False, show_progress="hidden")
-    if ctx.remotes:
-        remotes = gr.Dataframe(value=remote_rows(ctx), headers=REMOTE_COLUMNS, label="Remote engines (--remote)",
-                               interactive=False, wrap=True, elem_id="system-remotes")
-        report.change(lambda _: remote_rows(ctx), report, remotes, api_visibility="private", queue=False)
-    return timer
 
 
 def _attach_openai_api(app: gr.Blocks, ctx: AppContext) -> None:
@@ -262,7 +107,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             with gr.Tab("History", id="history", elem_id="tab-history") as history_tab:
                 app.release_hub_history = _build_history_tab(ctx, tabs, history_tab)
             with gr.Tab("System", id="system", elem_id="tab-system"):
-                system_timer = _build_system_tab(ctx)
+                system_timer = build_system_tab(ctx, {key: demo.title for demo in demos for key in demo.model_keys})
         # The System tab refreshes itself only while it is the tab shown.
         def follow_tab(evt: gr.SelectData) -> gr.Timer:
             return gr.Timer(active=evt.value == "System")
@@ -274,6 +119,7 @@ def build_app(settings: Settings) -> gr.Blocks:
     app.release_hub_outputs = OutputsHandout(settings.outputs_dir)  # stored files leave as owner-bound copies
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=1)
     app.release_hub_context = ctx  # for tests and the Space entry
+    app.release_hub_demos = demos
     return app
 
 
@@ -311,12 +157,26 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
     app.launch(**kwargs)
 
 
+def log_model_lines(ctx: AppContext, tab_of: dict[str, str]) -> None:
+    """The start-up lines of shared/models/startup_lines.py (on disk, first downloads, torch build)."""
+    from shared.models import startup_lines
+
+    for line in startup_lines.model_lines(ctx.settings, tab_of):
+        log.info("%s", line)
+    torch_line = startup_lines.torch_build_line(ctx.hw, startup_lines.torch_cuda_build())
+    if torch_line:
+        log.warning("%s", torch_line)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_args(argv)
     app = build_app(settings)
     ctx = app.release_hub_context
     log.info("Profile %s on %s; outputs in %s", ctx.profile, ctx.hw.device_name, settings.outputs_dir)
+    # Which models are on disk and what first runs download: read after the launch starts, not before.
+    tab_of = {key: demo.title for demo in getattr(app, "release_hub_demos", ()) for key in demo.model_keys}
+    threading.Thread(target=log_model_lines, args=(ctx, tab_of), daemon=True, name="startup-lines").start()
     if ctx.exposure_warning:
         log.warning("%s", ctx.exposure_warning)
     model_files.prune_orphaned_offload_files(settings)  # tens of GB that no load can use any more

@@ -33,6 +33,7 @@ class LoadedDemo:
     title: str
     tab: ModuleType | None
     error: str | None = None
+    model_keys: tuple[str, ...] = ()  # its models (ModelSpec keys): the System tab names them by this tab
 
 
 def load_demos(packages: dict[str, str] = DEMO_PACKAGES) -> list[LoadedDemo]:
@@ -49,7 +50,7 @@ def load_demos(packages: dict[str, str] = DEMO_PACKAGES) -> list[LoadedDemo]:
             for spec in specs.SPECS:
                 hub.register(spec)
             tab = importlib.import_module(f"{module}.tab")
-            demos.append(LoadedDemo(name, title, tab))
+            demos.append(LoadedDemo(name, title, tab, model_keys=tuple(spec.key for spec in specs.SPECS)))
         except Exception as exc:  # noqa: BLE001 - shown in the UI, logged in full
             log.exception("Demo %s failed to load", package)
             demos.append(LoadedDemo(name, title, None, f"{type(exc).__name__}: {exc}"))
