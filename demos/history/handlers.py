@@ -19,9 +19,11 @@ from shared.web.reuse import ReuseRegistry
 from shared.web.ui import AppContext, gradio_errors
 from shared.web.visitors import history_scope
 
+from . import labels, thumbs, trash
 from .store import GB, HistoryStore
 
 PAGE_SIZE = 20
+TEXT_IN_ROW = 60
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
@@ -42,25 +44,40 @@ def usage_line(use: dict, outputs_dir: Path) -> str:
             f"{use['favourites']} favourites (never removed by the limit)")
 
 
-def rows(items: list[dict]) -> list[list]:
-    """The table's rows (TABLE_HEADERS in tab.py): long texts cut at 80 characters."""
+def rows(items: list[dict], now: float | None = None) -> list[list]:
+    """The table's rows (TABLE_HEADERS in tab.py): when, what (label, Stopped badge, the text or prompt
+    cut at 60 characters), ★. The id is in the details of the selected result, not in the list."""
     out = []
     for item in items:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["created_ts"]))
-        detail = " · ".join(x for x in (item["voice"], item["variant"], item["mode"]) if x)
-        text = item["text"] if len(item["text"]) <= 80 else item["text"][:79] + "…"
-        out.append([when, item["demo"], item["model"], detail, text, "★" if item["favourite"] else "",
-                    item["id"]])
+        what = labels.label(item) + (f" · {labels.STOPPED_BADGE}" if item.get("stopped") else "")
+        if item.get("text") and item.get("demo") != "voice_clone":  # a clone's label already quotes it
+            what += " — " + labels.quoted(item["text"], TEXT_IN_ROW)
+        out.append([labels.when(item["created_ts"], now), what, "★" if item["favourite"] else ""])
     return out
+
+
+def gallery(store: HistoryStore, items: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(thumbnail, caption)], [their ids]) in list order; items without a picture are left out. The paths
+    are stored files: the Gallery's values pass through the owner-bound hand-out (GuardedBlocks)."""
+    out, ids = [], []
+    for item in items:
+        entry = store.entry_or_none(item["id"])
+        thumb = store.thumbnail(entry) if entry else None
+        if thumb is not None:
+            caption = labels.label(item) + (f" · {labels.STOPPED_BADGE}" if item.get("stopped") else "")
+            out.append((str(thumb), caption))
+            ids.append(item["id"])
+    return out, ids
 
 
 def choices(values: list[str], everything: str):
     return [(everything, "")] + [(v, v) for v in values]
 
 
-def select_row(evt: gr.SelectData):
-    row = evt.row_value or []
-    return row[-1] if row else ""
+def select_row(ids: list[str], evt: gr.SelectData):
+    """The id of the row (table: [row, column]) or thumbnail (gallery: its position) a person selected."""
+    index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+    return ids[index] if isinstance(index, int) and 0 <= index < len(ids or []) else ""
 
 
 @dataclass
@@ -74,6 +91,7 @@ class ItemView:
     has_reference: bool = False
     note: str = ""
     error: str | None = None
+    details: str = ""  # label, Stopped badge, time, id
 
 
 def item_view(store: HistoryStore, scope, item_id: str) -> ItemView:
@@ -85,23 +103,24 @@ def item_view(store: HistoryStore, scope, item_id: str) -> ItemView:
         return ItemView(error=f"⚠ {exc}")
     files = store.files(entry)
     saved = store.saved_inputs(sidecar)
-    picture = next((p for p in files if p.suffix.lower() in PICTURE_SUFFIXES), None)
+    picture = next((p for p in files if p.suffix.lower() in PICTURE_SUFFIXES and not thumbs.is_thumb(p.name)), None)
     picture = picture or next((p for p in saved.values() if p.suffix.lower() in PICTURE_SUFFIXES), None)
     return ItemView(
         kind=entry.kind, main=files[0] if files and files[0].name == entry.main else None, picture=picture,
-        files=files, sidecar=sidecar,
+        files=files, sidecar=sidecar, details=f"{labels.headline(store.describe(entry))} · id `{entry.id}`",
         has_reference=any((s or {}).get("consent") for s in (sidecar.get("saved_inputs") or {}).values()),
         note="" if entry.schema_ok else "⚠ This sidecar was written before schema 1: it plays, but Reuse settings cannot read it.")
 
 
 def item_updates(view: ItemView) -> tuple:
-    """The players, files, sidecar, forget button and message for an `ItemView`."""
+    """The players, files, sidecar, forget button and details line (or why nothing is shown) for an `ItemView`.
+    The message line below the actions is left to the actions (a delete's Undo stays readable)."""
     main = view.main
     return (gr.Audio(value=str(main) if main and view.kind == "audio" else None, visible=view.kind == "audio"),
             gr.Video(value=str(main) if main and view.kind == "video" else None, visible=view.kind == "video"),
             gr.Image(value=str(view.picture) if view.picture else None, visible=view.picture is not None),
             [str(p) for p in view.files] or None, view.sidecar, gr.Button(visible=view.has_reference),
-            view.error or view.note)
+            view.error or " ".join(x for x in (view.details, view.note) if x))
 
 
 def reuse_result(store: HistoryStore, targets: ReuseRegistry, scope, item_id) -> tuple[str | None, str, dict]:
@@ -173,6 +192,8 @@ class HistoryHandlers:
     @gradio_errors
     def history_delete(self, item_id: str, request: gr.Request = None) -> dict:
         """Delete a result: its files, its sidecar, its partial files, and saved inputs no other result uses.
+        They go to the outputs dir's trash (never served) for 24 hours, where the History tab's Undo can
+        restore them, then are removed for good.
 
         Args:
             item_id: the item's id from /history.
@@ -198,7 +219,8 @@ class HistoryHandlers:
         result = self.store.query(scope, demo=demo or "", model=model or "", voice=voice or "", variant=variant or "",
                                   text=text or "", favourites=bool(favourites), page=int(page or 1), page_size=PAGE_SIZE)
         facets = self.store.facets(scope)
-        return (rows(result.items), result.page,
+        pictures, picture_ids = gallery(self.store, result.items)
+        return (rows(result.items), [item["id"] for item in result.items], pictures, picture_ids, result.page,
                 f"Page {result.page} of {result.pages} · {result.total} results",
                 usage_line(self.store.usage(scope), self.ctx.outputs_dir),
                 gr.Dropdown(choices=choices(facets["demo"], "All demos")),
@@ -234,10 +256,38 @@ class HistoryHandlers:
         entry = self.store.set_favourite(self.scope_of(request), item_id, not entry.favourite)
         return f"{'★ Kept as a favourite' if entry.favourite else 'No longer a favourite'}: `{item_id}`."
 
+    def ask_delete(self, item_id, request: gr.Request):
+        """Delete's question (the confirmation row and its text), or why there is nothing to delete."""
+        if not item_id:
+            return gr.Row(visible=False), "", "Select a result first (a row or a picture above)."
+        try:
+            entry = self.store.entry(self.scope_of(request), item_id)
+        except UserInputError as exc:
+            return gr.Row(visible=False), "", f"⚠ {exc}"
+        item = self.store.describe(entry)
+        question = (f"**Delete this result?** {labels.label(item)}, made {labels.when(item['created_ts'])}. "
+                    f"It goes to the trash: **Undo** brings it back for the next {trash.KEEP_S // 3600} hours.")
+        return gr.Row(visible=True), question, ""
+
+    @staticmethod
+    def cancel_delete():
+        return gr.Row(visible=False), "Kept: nothing was deleted."
+
     @gradio_errors
     def delete(self, item_id, request: gr.Request):
-        removed = self.store.delete(self.scope_of(request), item_id)
-        return "", f"Deleted `{item_id}` ({len(removed)} files)."
+        """Confirmed: to the trash. (cleared selection, message, hidden question, Undo shown, what Undo restores)."""
+        entry = self.store.entry(self.scope_of(request), item_id)
+        name = labels.label(self.store.describe(entry))
+        self.store.delete(self.scope_of(request), item_id)
+        return ("", f"Deleted {name} (`{item_id}`). Changed your mind? **Undo**.", gr.Row(visible=False),
+                gr.Button(visible=True), item_id)
+
+    @gradio_errors
+    def undo(self, item_id, request: gr.Request):
+        """Restore the result deleted last: (selected again, message, Undo hidden, nothing left to undo)."""
+        entry = self.store.restore(self.scope_of(request), item_id)
+        return (item_id, f"Restored {labels.label(self.store.describe(entry))} (`{item_id}`).",
+                gr.Button(visible=False), "")
 
     @gradio_errors
     def forget(self, item_id, request: gr.Request):

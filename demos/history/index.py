@@ -18,12 +18,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from shared.io.outputs import INPUTS_FOLDER, PARTIALS_SUFFIX, SidecarError, missing_fields, read_sidecar, write_json_atomic
+from shared.io.outputs import (INPUTS_FOLDER, PARTIALS_SUFFIX, SidecarError, missing_fields, read_sidecar, was_stopped,
+                               write_json_atomic)
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = ".history-index.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: entries say stopped, frames and game (labels and the Stopped badge)
 TEXT_CHARS = 300  # prompt/text kept in the index for free-text search and the list
 # A folder modified this close to the last scan may have changed again within the
 # file system's time granularity (seconds on some network mounts): scan it again.
@@ -58,6 +59,9 @@ class Entry:
     main: str = ""
     kind: str = ""
     inputs: list[str] = field(default_factory=list)  # saved input files (relative to the outputs dir)
+    stopped: bool = False  # Stop ended the run; what was made so far was kept
+    frames: int = 0  # video frames made (video results)
+    game: str = ""  # the game played (agent Play results)
 
 
 def _dir_bytes(path: Path) -> int:
@@ -101,7 +105,16 @@ def entry_from_sidecar(folder: str, stem: str, data: dict, fallback_ts: float) -
         mode=str(inputs.get("mode") or info.get("mode") or ""), text=str(text)[:TEXT_CHARS], main=main,
         kind=KINDS.get(main.rsplit(".", 1)[-1].lower(), "file") if main else "",
         inputs=sorted({str(v.get("file")) for v in saved.values() if isinstance(v, dict) and v.get("file")}),
+        stopped=data.get("stopped") is True or was_stopped(info), frames=_whole(info.get("frames")),
+        game=str(inputs.get("game") or ""),
     )
+
+
+def _whole(value) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def scan_folder(folder: Path, previous: dict[str, Entry]) -> list[Entry]:

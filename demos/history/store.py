@@ -19,6 +19,7 @@ from shared.io.params import shorten
 from shared.io.outputs import (INPUTS_FOLDER, add_sidecar_listener, check_sidecar, read_sidecar,
                             remove_sidecar_listener, write_json_atomic)
 
+from . import thumbs, trash
 from .index import INDEX_NAME, Entry, Index
 
 log = logging.getLogger(__name__)
@@ -133,13 +134,19 @@ class HistoryStore:
             raise UserInputError(f"No history item '{item_id}' (it may have been deleted).")
         return entry
 
+    def entry_or_none(self, item_id: str) -> Entry | None:
+        """The indexed entry as it is (no scope check: for items a query of the right scope returned)."""
+        with self._lock:
+            return self._index.entries.get(item_id)
+
     def sidecar(self, entry: Entry) -> dict:
         return read_sidecar(self.root / entry.folder / f"{entry.stem}.json")
 
     def files(self, entry: Entry) -> list[Path]:
         """The result's own files (main first), without the sidecar and partials."""
         folder = self.root / entry.folder
-        names = [n for n in entry.files if n != f"{entry.stem}.json" and not n.endswith(".partials")]
+        names = [n for n in entry.files if n != f"{entry.stem}.json" and not n.endswith(".partials")
+                 and not thumbs.is_thumb(n)]
         names.sort(key=lambda n: (n != entry.main, n))
         return [folder / n for n in names if (folder / n).is_file()]
 
@@ -160,11 +167,17 @@ class HistoryStore:
         return sidecar, self.saved_inputs(sidecar)
 
     # -------------------------------------------------------------- changes
+    def _unused_inputs(self, entry: Entry) -> list[str]:
+        """The saved inputs of `entry` that no other result uses (they go with it)."""
+        still_used = {f for e in self._index.entries.values() if e.id != entry.id for f in e.inputs}
+        return [rel for rel in entry.inputs if rel not in still_used and rel in self._index.inputs]
+
     def _remove(self, entry: Entry) -> tuple[list[str], int]:
         """Delete every file of the stem (sidecar, companions, partials) and inputs nobody uses any more;
         (what was removed, bytes freed)."""
         folder = self.root / entry.folder
         removed, freed = [], entry.bytes
+        inputs = self._unused_inputs(entry)
         for name in entry.files:
             path = folder / name
             if path.is_dir() and not path.is_symlink():
@@ -173,20 +186,45 @@ class HistoryStore:
                 path.unlink(missing_ok=True)
             removed.append(f"{entry.folder}/{name}")
         self._index.entries.pop(entry.id, None)
-        still_used = {f for e in self._index.entries.values() for f in e.inputs}
-        for rel in entry.inputs:
-            if rel not in still_used and rel in self._index.inputs:
-                (self.root / rel).unlink(missing_ok=True)
-                freed += self._index.inputs.pop(rel, 0)
-                removed.append(rel)
+        for rel in inputs:
+            (self.root / rel).unlink(missing_ok=True)
+            freed += self._index.inputs.pop(rel, 0)
+            removed.append(rel)
         return removed, freed
 
     def delete(self, scope: str | None, item_id: str) -> list[str]:
+        """Move a result (its files and the saved inputs only it used) to the trash, kept 24 h for `restore`;
+        what was moved, relative to the outputs dir."""
         with self._lock:
-            removed, _ = self._remove(self.entry(scope, item_id))
+            entry = self.entry(scope, item_id)
+            inputs = self._unused_inputs(entry)
+            trash.move_in(self.root, entry.id, entry.owner, list(entry.files), inputs)
+            self._index.entries.pop(entry.id, None)
+            for rel in inputs:
+                self._index.inputs.pop(rel, None)
+            trash.purge(self.root)
             self.refresh()
             self._index.save(self.index_path)
-        return removed
+        return [f"{entry.folder}/{name}" for name in entry.files] + inputs
+
+    def restore(self, scope: str | None, item_id: str) -> Entry:
+        """Bring back a result deleted less than 24 h ago (Undo): its files, saved inputs and index entry."""
+        if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
+            raise UserInputError(f"item_id is {shorten(item_id)}; it must be a history item id.")
+        with self._lock:
+            trash.move_out(self.root, item_id, scope)
+            self.refresh()
+            self._index.save(self.index_path)
+        return self.entry(scope, item_id)
+
+    def purge_trash(self, now: float | None = None) -> list[str]:
+        with self._lock:
+            return trash.purge(self.root, now)
+
+    def thumbnail(self, entry: Entry) -> Path | None:
+        """The result's small picture (made on first call, then kept beside it)."""
+        saved = [self.root / rel for rel in entry.inputs if (self.root / rel).is_file()]
+        return thumbs.make_thumb(self.root / entry.folder, entry.stem, self.files(entry), saved, entry.kind)
 
     def _rewrite(self, entry: Entry, change) -> Entry:
         path = self.root / entry.folder / f"{entry.stem}.json"

@@ -3,7 +3,7 @@
 Endpoints:
   /history            (demo, model, voice, variant, text, favourites, page, page_size) -> page of items
   /history_item       (item_id) -> the result's files, its sidecar
-  /history_delete     (item_id) -> what was removed
+  /history_delete     (item_id) -> what was moved to the trash (kept 24 h; the tab's Undo restores it)
   /history_favourite  (item_id, favourite) -> the item
 
 On a Space (or with logins) each signed-in user sees their own results and
@@ -24,9 +24,9 @@ from .handlers import PAGE_SIZE, HistoryHandlers, select_row
 from .store import GB, HistoryStore
 
 TITLE = "History"
-TABLE_HEADERS = ["when", "demo", "model", "voice / variant", "text or prompt", "★", "id"]
-INTRO = ("Every result of every demo, newest first, kept in the outputs dir with a JSON sidecar. "
-         "Select a row to play it, download it, or **Reuse settings** (opens its tab with the inputs filled in).")
+TABLE_HEADERS = ["when", "result", "★"]
+INTRO = ("Every result you made, newest first. Select a picture or a row to play it, download it, or "
+         "**Reuse settings** (opens its tab with the inputs filled in).")
 
 
 def make_store(ctx: AppContext) -> HistoryStore:
@@ -35,6 +35,7 @@ def make_store(ctx: AppContext) -> HistoryStore:
     store = HistoryStore(ctx.outputs_dir, limit)
     store.listen()
     store.enforce_limit()
+    store.purge_trash()
     return store
 
 
@@ -46,7 +47,7 @@ def build_history_tab(ctx: AppContext, store: HistoryStore, main_tabs: gr.Tabs, 
 
 
 def _layout() -> SimpleNamespace:
-    """Filters, the table and its pages, the selected result's players and actions."""
+    """Filters, the list (pictures and rows) and its pages, the selected result's players and actions."""
     gr.Markdown(INTRO, elem_id="history-intro")
     usage = gr.Markdown("", elem_id="history-usage")
     with gr.Row():
@@ -58,14 +59,24 @@ def _layout() -> SimpleNamespace:
         text_f = gr.Textbox(label="Search text and prompts", elem_id="history-text", scale=3)
         fav_f = gr.Checkbox(value=False, label="Favourites only", elem_id="history-favourites-only")
         refresh = gr.Button("Refresh", elem_id="history-refresh")
-    table = gr.Dataframe(headers=TABLE_HEADERS, value=[], label="Results", interactive=False, wrap=True,
-                         elem_id="history-table")
+    # Pictures through a Gallery, a file component: its stored files are handed out bound to their owner.
+    thumbs = gr.Gallery(value=[], label="Results", columns=5, height="auto", allow_preview=False,
+                        buttons=[], interactive=False, elem_id="history-thumbs")
+    table = gr.Dataframe(headers=TABLE_HEADERS, value=[], show_label=False, interactive=False, wrap=True,
+                         column_widths=["22%", "70%", "8%"], elem_id="history-table")
     with gr.Row():
         prev_btn = gr.Button("← Newer", elem_id="history-prev", size="sm")
         page_info = gr.Markdown("", elem_id="history-page")
         next_btn = gr.Button("Older →", elem_id="history-next", size="sm")
-    page = gr.State(1)
-    selected = gr.Textbox(label="Selected item", elem_id="history-selected", placeholder="Select a row above")
+    state = SimpleNamespace(page=gr.State(1), row_ids=gr.State([]), picture_ids=gr.State([]), deleted=gr.State(""))
+    return SimpleNamespace(usage=usage, demo_f=demo_f, model_f=model_f, voice_f=voice_f, variant_f=variant_f,
+                           text_f=text_f, fav_f=fav_f, refresh=refresh, thumbs=thumbs, table=table,
+                           prev_btn=prev_btn, page_info=page_info, next_btn=next_btn, **vars(state), **vars(_details()))
+
+
+def _details() -> SimpleNamespace:
+    """The selected result: what it is, its players, its actions (Delete asks first), its files."""
+    details = gr.Markdown("", elem_id="history-details")
     with gr.Row():
         audio = gr.Audio(label="Audio", type="filepath", interactive=False, visible=False, elem_id="history-audio")
         video = gr.Video(label="Video", interactive=False, visible=False, elem_id="history-video")
@@ -75,22 +86,32 @@ def _layout() -> SimpleNamespace:
         fav_btn = gr.Button("★ Favourite / unfavourite", elem_id="history-favourite")
         delete_btn = gr.Button("Delete", variant="stop", elem_id="history-delete")
         forget_btn = gr.Button("Delete the saved reference voice", visible=False, elem_id="history-forget")
-    message = gr.Markdown("", elem_id="history-message")
+    with gr.Row(visible=False, elem_id="history-confirm") as confirm_row:
+        question = gr.Markdown("", elem_id="history-confirm-text")
+        confirm_btn = gr.Button("Delete", variant="stop", size="sm", elem_id="history-delete-confirm")
+        cancel_btn = gr.Button("Cancel", size="sm", elem_id="history-delete-cancel")
+    with gr.Row():
+        message = gr.Markdown("", elem_id="history-message")
+        undo_btn = gr.Button("Undo", visible=False, size="sm", elem_id="history-undo")
     files = gr.File(label="Download", file_count="multiple", interactive=False, elem_id="history-files")
-    sidecar_view = gr.JSON(label="Sidecar", elem_id="history-sidecar")
-    return SimpleNamespace(usage=usage, demo_f=demo_f, model_f=model_f, voice_f=voice_f, variant_f=variant_f,
-                           text_f=text_f, fav_f=fav_f, refresh=refresh, table=table, prev_btn=prev_btn,
-                           page_info=page_info, next_btn=next_btn, page=page, selected=selected, audio=audio,
-                           video=video, image=image, reuse_btn=reuse_btn, fav_btn=fav_btn, delete_btn=delete_btn,
-                           forget_btn=forget_btn, message=message, files=files, sidecar_view=sidecar_view)
+    with gr.Accordion("Details: id and sidecar", open=False, elem_id="history-more"):
+        selected = gr.Textbox(label="Selected item (its id)", elem_id="history-selected",
+                              placeholder="Select a result above, or paste an id")
+        sidecar_view = gr.JSON(label="Sidecar", elem_id="history-sidecar")
+    return SimpleNamespace(details=details, selected=selected, audio=audio, video=video, image=image,
+                           reuse_btn=reuse_btn, fav_btn=fav_btn, delete_btn=delete_btn, forget_btn=forget_btn,
+                           confirm_row=confirm_row, question=question, confirm_btn=confirm_btn,
+                           cancel_btn=cancel_btn, message=message, undo_btn=undo_btn, files=files,
+                           sidecar_view=sidecar_view)
 
 
 def _wire_page(ctx: AppContext, handlers: HistoryHandlers, ui: SimpleNamespace, main_tabs: gr.Tabs,
                history_tab: gr.Tab) -> None:
     """The page's own events (private: not in the API)."""
     filters = [ui.demo_f, ui.model_f, ui.voice_f, ui.variant_f, ui.text_f, ui.fav_f]
-    listed = [ui.table, ui.page, ui.page_info, ui.usage, ui.demo_f, ui.model_f, ui.voice_f, ui.variant_f]
-    shown = [ui.audio, ui.video, ui.image, ui.files, ui.sidecar_view, ui.forget_btn, ui.message]
+    listed = [ui.table, ui.row_ids, ui.thumbs, ui.picture_ids, ui.page, ui.page_info, ui.usage, ui.demo_f,
+              ui.model_f, ui.voice_f, ui.variant_f]
+    shown = [ui.audio, ui.video, ui.image, ui.files, ui.sidecar_view, ui.forget_btn, ui.details]
     reuse_outputs = [main_tabs, *ctx.reuse.components()]
     private_event = dict(api_visibility="private")
     # One bound method per handler, used by every event it serves (Gradio groups an event's
@@ -103,17 +124,27 @@ def _wire_page(ctx: AppContext, handlers: HistoryHandlers, ui: SimpleNamespace, 
     ui.refresh.click(list_page, [*filters, ui.page], listed, **private_event)
     ui.prev_btn.click(handlers.newer_page, [*filters, ui.page], listed, **private_event)
     ui.next_btn.click(handlers.older_page, [*filters, ui.page], listed, **private_event)
-    ui.table.select(select_row, None, ui.selected, **private_event)
+    ui.table.select(select_row, ui.row_ids, ui.selected, **private_event)
+    ui.thumbs.select(select_row, ui.picture_ids, ui.selected, **private_event)
     ui.selected.change(show, ui.selected, shown, **private_event)
     ui.reuse_btn.click(handlers.reuse, ui.selected, [ui.message, *reuse_outputs], **private_event)
     ui.fav_btn.click(handlers.toggle_favourite, ui.selected, ui.message, **private_event).then(
         list_page, [*filters, ui.page], listed, **private_event)
-    ui.delete_btn.click(handlers.delete, ui.selected, [ui.selected, ui.message], **private_event).then(
-        list_page, [*filters, ui.page], listed, **private_event)
+    _wire_delete(handlers, ui, [*filters, ui.page], listed, private_event)
     ui.forget_btn.click(handlers.forget, ui.selected, ui.message, **private_event).then(
         show, ui.selected, shown, **private_event)
     # Opening the tab lists the results (new ones may have been made in the other tabs meanwhile).
     history_tab.select(list_page, [*filters, ui.page], listed, **private_event)
+
+
+def _wire_delete(handlers: HistoryHandlers, ui: SimpleNamespace, listing: list, listed: list, private_event: dict) -> None:
+    """Delete asks first; the confirmed delete goes to the trash and offers Undo, which puts it back."""
+    ui.delete_btn.click(handlers.ask_delete, ui.selected, [ui.confirm_row, ui.question, ui.message], **private_event)
+    ui.cancel_btn.click(handlers.cancel_delete, None, [ui.confirm_row, ui.message], **private_event)
+    ui.confirm_btn.click(handlers.delete, ui.selected, [ui.selected, ui.message, ui.confirm_row, ui.undo_btn, ui.deleted],
+                         **private_event).then(handlers.list_page, listing, listed, **private_event)
+    ui.undo_btn.click(handlers.undo, ui.deleted, [ui.selected, ui.message, ui.undo_btn, ui.deleted],
+                      **private_event).then(handlers.list_page, listing, listed, **private_event)
 
 
 def _wire_api(handlers: HistoryHandlers) -> None:

@@ -24,6 +24,8 @@ Sidecar schema, version 1 (JSON object; docs/HISTORY.md documents each field):
                     and described in saved_inputs
     saved_inputs    input name -> {sha256, file (relative to the outputs dir), bytes, consent (or null)}
     info            the info dict the endpoint returned
+    stopped         bool: Stop ended the run and what was made so far was kept (optional; older sidecars
+                    lack it and `was_stopped(info)` reads their info)
 """
 from __future__ import annotations
 
@@ -171,6 +173,12 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def was_stopped(info: dict) -> bool:
+    """Whether the run was stopped and kept what it had: each tab says so in its info in its own words."""
+    agent = info.get("agent") if isinstance(info.get("agent"), dict) else {}
+    return bool(info.get("stopped") or info.get("cancelled") or agent.get("end_reason") == "stopped")
+
+
 def build_sidecar(main: Path, info: dict, *, inputs: dict | None, saved_inputs: dict | None,
                   owner: str | None, files: dict | None, demo: str | None = None) -> dict:
     demo = demo or main.parent.name
@@ -188,6 +196,7 @@ def build_sidecar(main: Path, info: dict, *, inputs: dict | None, saved_inputs: 
         "inputs": dict(inputs or {}),
         "saved_inputs": dict(saved_inputs or {}),
         "info": info,
+        "stopped": was_stopped(info),
     }
 
 

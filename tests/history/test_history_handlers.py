@@ -51,7 +51,8 @@ def test_the_selected_item_shows_in_the_audio_player_only(setup):
                                                                                           False, None)
     audio, video, image, files, sidecar, forget, note = history.item_updates(view)
     assert audio.visible is True
-    assert (video.visible, image.visible, forget.visible, note) == (False, False, False, "")
+    assert (video.visible, image.visible, forget.visible) == (False, False, False)
+    assert note.startswith("**Voice · French female** · made today ") and note.endswith(f"· id `{item}`")
     assert files == [str(view.main)] and sidecar["id"] == item
     missing = history.item_view(store, None, "voice_voxtral/nothing-here")
     assert missing.error.startswith("⚠ ") and history.item_updates(missing)[3] is None
@@ -79,15 +80,27 @@ def test_favourite_then_delete(setup):
     assert handlers.toggle_favourite(item, None) == f"★ Kept as a favourite: `{item}`."
     assert handlers.history(favourites=True)["total"] == 1
     assert handlers.toggle_favourite(item, None).startswith("No longer a favourite")
-    cleared, said = handlers.delete(item, None)
-    assert cleared == "" and said.startswith(f"Deleted `{item}` (") and handlers.history()["total"] == 0
+    row, question, said = handlers.ask_delete(item, None)
+    assert row.visible is True and question.startswith("**Delete this result?** Voice · French female, made today")
+    assert handlers.history()["total"] == 1  # asking deletes nothing
+    assert handlers.cancel_delete()[0].visible is False and handlers.history()["total"] == 1
+    cleared, said, row, undo, deleted = handlers.delete(item, None)
+    assert cleared == "" and said == f"Deleted Voice · French female (`{item}`). Changed your mind? **Undo**."
+    assert (row.visible, undo.visible, deleted) == (False, True, item) and handlers.history()["total"] == 0
+    selected, said, undo, deleted = handlers.undo(item, None)
+    assert (selected, undo.visible, deleted) == (item, False, "") and said.startswith("Restored Voice · French female")
+    assert [i["id"] for i in handlers.history()["items"]] == [item]
+    assert handlers.ask_delete("", None)[2] == "Select a result first (a row or a picture above)."
 
 
 def test_rows_and_the_space_line():
-    item = {"created_ts": 0, "demo": "video", "model": "helios-mid", "voice": "", "variant": "mid", "mode": "t2v",
-            "text": "x" * 100, "favourite": True, "id": "video/1"}
-    (row,) = history.rows([item])
-    assert row[3] == "mid · t2v" and len(row[4]) == 80 and row[4].endswith("…") and row[5] == "★"
+    item = {"created_ts": 1_700_000_000, "demo": "video", "model": "helios-mid", "voice": "", "variant": "mid",
+            "mode": "t2v", "text": "x" * 100, "favourite": True, "id": "video/1", "frames": 65, "stopped": True}
+    (row,) = history.rows([item], now=1_700_000_000 + 60)
+    when, what, star = row
+    assert when.startswith("today ") and star == "★"
+    assert what.startswith("Long video · Helios-Mid · 65 frames · ⏹ Stopped — “x") and what.endswith("…”")
+    assert "video/1" not in what and "helios-mid" not in what
     use = {"used_bytes": 1536, "limit_bytes": 2 * GB, "items": 4, "favourites": 1}
     line = history.usage_line(use, Path("/data/outputs"))
     assert line.startswith("**Space used:** 1.5 kB of 2.0 GB (0 %)") and "(persistent volume)" in line
