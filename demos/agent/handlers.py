@@ -20,6 +20,7 @@ from shared.io.outputs import companion_path, new_output_path, save_inputs, writ
 from shared.io.params import Number
 from shared.web.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
 from shared.io.uploads import uploaded_file
+from shared.tasks.cancel import NothingKept
 from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from .actions import BUTTONS, UNTRAINED_BUTTONS
@@ -284,7 +285,7 @@ class AgentHandlers:
                                         progress=lambda f, d="": report(0.05 + 0.8 * f, d))
         done = len(chunks)
         if done == 0:
-            raise gr.Error("Stopped before the first frame was finished.", print_exception=False)
+            raise NothingKept("Stopped before the first frame was finished: nothing was kept.")
         indices = [i * clip.stride for i in range(done)]
         times = [round(i / clip.info.fps, 4) for i in indices]
         report(0.87, "Drawing the overlay video")

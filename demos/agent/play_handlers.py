@@ -19,6 +19,7 @@ from shared.errors import UserInputError
 from shared.io.outputs import companion_path, new_output_path, sidecar_path, write_sidecar
 from shared.io.params import SEED
 from shared.web.visitors import owner_of
+from shared.tasks.cancel import NothingKept
 from shared.tasks.zerogpu import TaskResult, drive, engine_events, gpu_task
 
 from .plans import MODEL_KEY
@@ -203,7 +204,7 @@ class PlayHandlers:
 
         if record is None or not record.get("tics"):
             _remove_unkept(files)
-            raise UserInputError("Stopped before the first chunk was played: nothing to keep.")
+            raise NothingKept("Stopped before the first chunk was played: nothing was kept.")
         baseline = baseline_summary(run_baseline(spec, record))
         info = {**self.ctx.base_info(MODEL_KEY, spec.seed), "episode": spec.to_dict(),
                 "agent": {k: v for k, v in record.items() if k != "files"}, "baseline": baseline}

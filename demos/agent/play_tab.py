@@ -10,25 +10,31 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.web.ui import gradio_errors, lock_while_running
+from shared.web.ui import gradio_errors, lock_while_running, on_status_line
 
 from .play.catalog import ATARI_NOTE, GAMES
 from .play.mapping import MAPPINGS, STICK_DEAD_ZONE
 from .play.specs import GAME, MAX_SECONDS, MODE, SCENARIO
 from .play_handlers import INPUT_NAMES, PlayHandlers
 
-PLAY_INTRO = """**NitroGen plays a real game on the server**, closed loop: the latest frame goes through the same engine
-and preprocessing as **Frame**, its 18 actions (0.3 s at 60 Hz) drive the game through the mapping below (resampled
-onto Doom's 35 tics per second), and the next frame goes back in. A **random-action baseline** then plays the same
-scenario and seed with the same mapping and limits, so the scores compare.
-- **Lockstep** (default): the game waits for each chunk: right on any hardware. Where the model is slower than
-  real time (a CPU) the game plays slower, and the line under the game says how much.
+PLAY_INTRO = """**NitroGen plays Doom on the server**: each new frame goes in, its 18 gamepad moves drive the game, and the
+next frame goes back in. A random player then plays the same level with the same seed, so the two scores compare."""
+
+# Folded under "How Play works": the loop in detail, for a person who wants to read the numbers closely.
+PLAY_DETAILS = """The latest frame goes through the same engine and preprocessing as **Frame**; its 18 actions (0.3 seconds
+at 60 a second) drive the game through the mapping below, resampled onto Doom's 35 tics a second. The random player
+uses the same mapping and limits.
+- **Lockstep** (default): the game waits for each chunk, which is right on any hardware. Where the model is slower
+  than real time (a CPU) the game plays slower, and the line above the game says how much.
 - **Real time**: the game runs on at its own speed with the previous chunk's actions while the next chunk is
   computed; a chunk that is not ready in time is *late* (the pad is released until it arrives), and late chunks
   are counted.
 
 Stop ends the episode within one chunk and keeps what was played. Every episode (mp4 with the gamepad overlay,
-actions, per-tic rewards, final stats) is kept in History."""
+actions, rewards per tic, final stats) is kept in History."""
+
+# The one folded line naming the game's licences (its title must say what they are; the rest is one click away).
+LICENCE_TITLE = "Game licences: ViZDoom (MIT) and Freedoom (BSD); no commercial game data"
 
 
 def _licences() -> str:
@@ -91,25 +97,21 @@ def build_play_section(ctx, tabs, engine_for) -> None:
         final = handlers.episode(game, scenario, seed, mode, max_seconds, request)
         return final["record"], final["video"], final["actions"]
 
-    gr.Markdown(PLAY_INTRO)
-    gr.Markdown(_licences(), elem_id="agent-play-licence")
+    gr.Markdown(PLAY_INTRO, elem_id="agent-play-intro")
+    with gr.Accordion(LICENCE_TITLE, open=False, elem_id="agent-play-licence"):
+        gr.Markdown(_licences(), elem_id="agent-play-licence-text")
     with gr.Row():
         with gr.Column(scale=1):
             game = gr.Dropdown(**GAME.dropdown(elem_id="agent-play-game"))
             scenario = gr.Dropdown(**SCENARIO.dropdown(elem_id="agent-play-scenario"))
             mode = gr.Radio(**MODE.radio(elem_id="agent-play-mode"))
             max_seconds = gr.Slider(**MAX_SECONDS.slider(elem_id="agent-play-seconds"))
-            seed = gr.Number(value=0, precision=0, label="Seed (-1 = random): the game's and the model's",
+            seed = gr.Number(value=0, precision=0, label="Seed for the game and the model (-1 picks one at random)",
                              elem_id="agent-play-seed")
             with gr.Row():
                 run = gr.Button("Play", variant="primary", elem_id="agent-play-run")
                 stop = gr.Button("Stop", variant="stop", elem_id="agent-play-stop")
             api_btn = gr.Button("agent_play_episode (API)", visible=False)
-            with gr.Accordion("Gamepad -> Doom mapping", open=False, elem_id="agent-play-mapping"):
-                gr.Markdown(f"Stick dead zone {STICK_DEAD_ZONE} (rescaled beyond it); the model's stick y points "
-                            "down. Each tic takes the 60 Hz action in effect at its start.")
-                gr.Dataframe(value=MAPPINGS["vizdoom"].table(), headers=["pad", "Doom control", "how"],
-                             interactive=False, wrap=True)
         with gr.Column(scale=2):
             status = gr.Markdown("Pick a scenario and press Play.", label="Status", show_label=False,
                                  elem_id="agent-play-status", min_height=72,
@@ -119,10 +121,21 @@ def build_play_section(ctx, tabs, engine_for) -> None:
             video = gr.Video(label="Episode (overlay)", elem_id="agent-play-video", interactive=False)
             actions = gr.File(label="Actions, rewards, stats (JSON)", elem_id="agent-play-actions")
             record = gr.JSON(label="Chunk / final record", elem_id="agent-play-record")
+    # Below the result, not between the Play button and it (on a phone the columns stack).
+    with gr.Accordion("How Play works", open=False, elem_id="agent-play-details"):
+        gr.Markdown(PLAY_DETAILS)
+        with gr.Accordion("Gamepad -> Doom mapping", open=False, elem_id="agent-play-mapping"):
+            gr.Markdown(f"Stick dead zone {STICK_DEAD_ZONE} (rescaled beyond it); the model's stick y points "
+                        "down. Each tic takes the action in effect at its start (the model acts 60 times a second).")
+            gr.Dataframe(value=MAPPINGS["vizdoom"].table(), headers=["pad", "Doom control", "how"],
+                         interactive=False, wrap=True)
     inputs = [game, scenario, seed, mode, max_seconds]
     release = lock_while_running(run, "Playing…")
-    event = run.click(agent_play, inputs, [live, status, record, video, actions], api_name="agent_play",
-                      preprocess=False, show_progress="hidden", **PLAY_QUEUE)
+    # The page's run puts a refusal or an early Stop on the status line; the named endpoint raises it.
+    event = run.click(on_status_line(agent_play, 5, status=1), inputs, [live, status, record, video, actions],
+                      api_visibility="private", preprocess=False, show_progress="hidden", **PLAY_QUEUE)
+    gr.Button(visible=False).click(agent_play, inputs, [live, status, record, video, actions], api_name="agent_play",
+                                   preprocess=False, show_progress="hidden", **PLAY_QUEUE)
     release(event)
     stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
     api_btn.click(agent_play_episode, inputs, [record, video, actions], api_name="agent_play_episode",

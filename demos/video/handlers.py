@@ -20,11 +20,12 @@ from shared.io.params import Choice
 from shared.models.profiles import PlacementPlan
 from shared.web.ui import AppContext, Timer, gradio_errors, gradio_progress, resolve_seed, stopped_line
 from shared.io.uploads import uploaded_file
+from shared.tasks.cancel import NothingKept
 from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
 
 from .clips import clip_to_continue, first_frame
 from .limits import (AMPLIFY, CHUNK_FRAMES, FPS, RESOLUTIONS, ZERO_INIT, check_guidance, check_mode, check_prompt,
-                     check_resolution, check_steps, describe_length, frames_spec)
+                     check_resolution, check_steps, frames_spec, plural, seconds_of_video)
 from .variants import DEFAULT_VARIANT, VARIANTS
 
 if TYPE_CHECKING:  # the engine (torch) is imported by the first request, not by the page
@@ -201,7 +202,8 @@ VIDEO_ARGS = """        Args:
             mode: "t2v" (text), "i2v" (image is the first frame) or "v2v" (continue the uploaded clip).
             image: the first frame, for i2v (PNG/JPEG/WebP).
             video: the clip to continue, for v2v (at least 33 frames).
-            num_frames: frames to generate, a multiple of 33 up to 1452 (the output has (33N-1)//4*4+1 frames).
+            num_frames: frames to generate, a multiple of 33 up to 1452; Helios trims the video to 4k+1 frames, so
+                N chunks give (33N-1)//4*4+1 (66 -> 65, 99 -> 97, 165 -> 165).
             variant: "distilled" (default, fast), "mid" or "base".
             seed: random seed; -1 picks one (returned in info).
 """
@@ -270,7 +272,7 @@ class VideoHandlers:
         else:  # stopped: the task was closed before it could report
             result, info = self._keep_stopped_run(v, req, out, last_chunk, upload, timer, adjusted, sources)
         if result.path is None:
-            raise UserInputError("Stopped before the first chunk was finished; nothing to show.")
+            raise NothingKept("Stopped before the first chunk was ready: nothing was kept.")
         yield ("final", str(result.path), info)
 
     def _keep_run(self, v, req, result, eng, upload, timer, adjusted, sources):
@@ -326,40 +328,23 @@ class VideoHandlers:
                 last = (path, info)
         return last
 
-    def length_line(self, n, rounded):
-        """Snap a typed frame count to whole chunks, and say so (the note stays while the value does)."""
-        snapped = snap_frames(n, self.limits.max_frames)
-        if snapped != n:
-            rounded = (n, snapped)
-        elif not rounded or rounded[1] != snapped:
-            rounded = None
-        note = f"{rounded[0]:g} is not a whole number of 33-frame chunks: rounded to {snapped}. " if rounded else ""
-        return gr.update(value=snapped) if snapped != n else gr.skip(), note + "Output: " + describe_length(snapped), rounded
-
 
 # ------------------------------------------------------------ UI helpers (plain values in, updates out)
 def summary_of(info) -> str:
-    """The plain-words line above the video: progress per chunk, then what the run made."""
+    """The plain-words line under the video: progress per chunk, then what the run made (the frame count
+    is the one the line under the slider announced: limits.frames_made)."""
     if not isinstance(info, dict) or "frames" not in info:
         return ""
-    seconds = info.get("seconds_of_video", 0)
     if info.get("partial"):
-        return (f"Chunk {info['chunk']} of {info['chunks']} done: the first {seconds:g} s of video are playing "
-                "below; the next chunk is on its way.")
-    made = f"{info['frames']} frames ({seconds:g} s at {info.get('fps', FPS)} fps, {info.get('resolution')})"
+        return (f"Chunk {info['chunk']} of {info['chunks']} done: the first {info.get('seconds_of_video', 0):g} s "
+                "are playing above; the next chunk is on its way.")
+    made = (f"{plural(info['frames'], 'frame')} ({seconds_of_video(info['frames'], info.get('fps', FPS))}, "
+            f"{info.get('resolution')})")
     if info.get("cancelled"):
-        return stopped_line(info.get("elapsed_s"), f"Kept {info.get('chunks_done')} of {info.get('chunks_total')} "
-                            f"chunks: {made}, seed {info.get('seed')}. Play or download it below.")
+        return stopped_line(info.get("elapsed_s"), f"Kept {info.get('chunks_done')} of "
+                            f"{plural(info.get('chunks_total') or 0, 'chunk')}: {made}, seed {info.get('seed')}. "
+                            "Play or download it above.")
     return f"**Done in {info.get('elapsed_s', 0):.1f} s:** {made}, seed {info.get('seed')}."
-
-
-def snap_frames(value, max_frames: int) -> int:
-    """The frame count the server will take: the nearest whole number of 33-frame chunks within range."""
-    try:
-        n = float(value)
-    except (TypeError, ValueError):
-        n = CHUNK_FRAMES
-    return int(min(max(round(n / CHUNK_FRAMES), 1) * CHUNK_FRAMES, max_frames // CHUNK_FRAMES * CHUNK_FRAMES))
 
 
 def advanced_for(variant, pending=None):
@@ -385,6 +370,8 @@ def mode_visibility(mode):
 
 def add_to_gallery(video_path, info, gallery):
     gallery = list(gallery or [])
+    if gallery and gallery[0][0] == video_path:  # a refused run left the last video in place: listed already
+        return gallery, gallery
     if video_path and isinstance(info, dict) and "frames" in info and "variant" in info:
         gallery.insert(0, (video_path, f"{info['variant']} · {info['mode']} · {info['frames']} frames · seed "
                                        f"{info['seed']}" + (" · stopped" if info.get("cancelled") else "")))

@@ -17,41 +17,67 @@ import gradio as gr
 
 from demos.assets import asset
 from shared.models import hub
-from shared.web.ui import GPU_QUEUE, AppContext, lock_while_running, readiness_markdown, refresh_on_load
+from shared.web.ui import (GPU_QUEUE, AppContext, lock_while_running, on_status_line, readiness_markdown,
+                           refresh_on_load)
 
 from .handlers import (DEMO, ZEROGPU_VARIANTS_ENV, VideoHandlers, VideoLimits, add_to_gallery, advanced_for,
                        mode_visibility, options_of, reuse_fill, summary_of)
-from .limits import CHUNK_FRAMES, MODE_TITLES, PROMPT, RESOLUTIONS, describe_length, frames_spec
+from .limits import CHUNK_FRAMES, MODE_TITLES, PROMPT, RESOLUTIONS, describe_length, frames_spec, length_lines
 from .variants import DEFAULT_VARIANT, VARIANTS
 
 TITLE = "Long video"
 
-INTRO = """### Helios: real-time long video generation (14B, PKU-YuanGroup)
-Text, an image (used as the first frame) or a clip to continue in, minutes-long video out, **33 frames per
-chunk**. The video so far appears after every chunk; **Stop** ends the run within one denoising step and keeps
-the finished chunks. Runs diffusers' own `HeliosPyramidPipeline` (Distilled, Mid) and `HeliosPipeline` (Base).
-Trained at 384x640 only: other sizes drift or jump between chunks."""
+INTRO = """### Long video (Helios)
+Describe a scene, or give a first frame or a clip to continue, and Helios makes the video 33 frames at a time:
+each finished part plays while the next is made, and **Stop** keeps what is finished."""
+
+# What a curious person may unfold: how the model works and how this machine runs it.
+DETAILS = """Helios (14B, PKU-YuanGroup) runs through diffusers' own `HeliosPyramidPipeline` (Distilled, Mid) and
+`HeliosPipeline` (Base). It was trained at 384x640 only: other sizes drift or jump between chunks."""
+
+# The slider's line, looked up in the page as the slider moves (the rule itself is limits.describe_length).
+LENGTH_JS = """(n, shown) => {
+  const lines = %(lines)s;
+  let v = Number(n);
+  if (!Number.isFinite(v)) v = %(low)d;
+  const snapped = Math.min(Math.max(Math.round(v / %(step)d) * %(step)d, %(low)d), %(high)d);
+  let note = "";
+  if (snapped !== v) {
+    note = `${v} was rounded to ${snapped}: a video is made in whole chunks of 33 frames. `;
+  } else {
+    const kept = /^(\\S+) was rounded to (\\d+):[^.]*\\. /.exec(shown || "");
+    if (kept && Number(kept[2]) === snapped) note = kept[0];
+  }
+  return [snapped, note + lines[snapped]];
+}"""
+
+
+def length_js(max_frames: int) -> str:
+    """The browser-side `.change` of the frames slider: snap to whole chunks and say what that makes."""
+    import json
+
+    lines = length_lines(max_frames)
+    return LENGTH_JS % {"lines": json.dumps(lines), "low": CHUNK_FRAMES, "step": CHUNK_FRAMES,
+                        "high": max(lines)}
 
 
 def build_tab(ctx: AppContext) -> None:
     handlers = VideoHandlers(ctx)
     limits, plan = handlers.limits, handlers.limits.plan
-    gr.Markdown(INTRO)
-    gr.Markdown("  \n".join(hub.licence_notice(v.key) for v in VARIANTS.values()), elem_id="video-licence")
-    gr.Markdown(f"Profile **{plan.profile}**: {plan.notes} Host RAM needed: about {plan.host_ram_gb:g} GB.",
-                elem_id="video-plan")
-    refresh_on_load(gr.Markdown(elem_id="video-readiness"), readiness_markdown(ctx, [v.key for v in VARIANTS.values()]))
+    gr.Markdown(INTRO, elem_id="video-intro")
     # Only the resolution to start with: API callers (who never touch the
     # Advanced controls) get each variant's own recommended settings.
     ui = SimpleNamespace(options_state=gr.State({"resolution": limits.default_resolution}),
                          gallery_state=gr.State([]),
                          reuse_pending=gr.State(None))  # Advanced values Reuse settings set with the variant
+    # Form and result side by side; on a phone the result comes right after its button, the examples after it.
     with gr.Row():
         with gr.Column():
             vars(ui).update(_form(limits))
-            _examples(ui)
         with gr.Column():
             vars(ui).update(_results())
+    _examples(ui)
+    _folded_details(ctx, plan)
     _wire_controls(ui, handlers)
     ctx.reuse.register(DEMO, tab="video", media=("image", "video"), fill=reuse_fill, inputs={
         "prompt": ui.prompt, "mode": ui.mode, "image": ui.image, "video": ui.video, "num_frames": ui.num_frames,
@@ -59,6 +85,18 @@ def build_tab(ctx: AppContext) -> None:
         "guidance_scale": ui.guidance, "amplify_first_chunk": ui.amplify, "use_zero_init": ui.zero_init},
         extras={"options": ui.options_state, "pending": ui.reuse_pending})
     _wire_runs(ctx, ui, handlers)
+
+
+def _folded_details(ctx: AppContext, plan) -> None:
+    """The model, the plan for this machine and whether the weights are here; the licence in one line."""
+    with gr.Accordion("How this runs on your machine", open=False, elem_id="video-how"):
+        gr.Markdown(DETAILS)
+        gr.Markdown(f"Profile **{plan.profile}**: {plan.notes} Host RAM needed: about {plan.host_ram_gb:g} GB.",
+                    elem_id="video-plan")
+        refresh_on_load(gr.Markdown(elem_id="video-readiness"),
+                        readiness_markdown(ctx, [v.key for v in VARIANTS.values()]))
+    with gr.Accordion("Licence: Helios weights are Apache-2.0", open=False, elem_id="video-licence-fold"):
+        gr.Markdown("  \n".join(hub.licence_notice(v.key) for v in VARIANTS.values()), elem_id="video-licence")
 
 
 def _form(limits: VideoLimits) -> dict:
@@ -73,7 +111,7 @@ def _form(limits: VideoLimits) -> dict:
     video = gr.Video(label="Clip to continue (video-to-video, at least 33 frames)", visible=False,
                      elem_id="video-video", sources=["upload"])
     num_frames = gr.Slider(**frames_spec(max_frames, plan.profile).slider(elem_id="video-frames"))
-    length = gr.Markdown("Output: " + describe_length(CHUNK_FRAMES), elem_id="video-length")
+    length = gr.Markdown(describe_length(CHUNK_FRAMES), elem_id="video-length")
     variant = gr.Radio([(v.title, k) for k, v in VARIANTS.items()], value=DEFAULT_VARIANT,
                        label="Model", elem_id="video-variant")
     seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random; the seed used is shown in the info)",
@@ -126,8 +164,8 @@ def _examples(ui: SimpleNamespace) -> None:
 def _results() -> dict:
     """The progress line, the video, its summary and details, and this session's gallery."""
     # Progress (and queue position) show in this box only, never over the video so far.
-    progress_box = gr.Markdown("Progress shows here while a video is made.", elem_id="video-progress",
-                               min_height=64, container=True)
+    # Empty while idle: a placeholder text would sit under the progress bar when a run starts.
+    progress_box = gr.Markdown("", elem_id="video-progress", min_height=64, container=True)
     output = gr.Video(label="Video (updates after every chunk)", autoplay=True, interactive=False,
                       elem_id="video-output")
     status = gr.Markdown("Write a prompt (or pick an example below) and press Generate.",
@@ -150,21 +188,26 @@ def _wire_controls(ui: SimpleNamespace, handlers: VideoHandlers) -> None:
                       [ui.steps, ui.guidance, ui.amplify, ui.zero_init, ui.reuse_pending],
                       api_visibility="private", queue=False)
     ui.mode.change(mode_visibility, ui.mode, [ui.image, ui.video], api_visibility="private", queue=False)
-    rounded_state = gr.State(None)
-    ui.num_frames.change(handlers.length_line, [ui.num_frames, rounded_state], [ui.num_frames, ui.length, rounded_state],
-                         api_visibility="private", queue=False, show_progress="hidden")
+    # In the page alone (no round trip): the line under the slider follows it at once, even on a busy server.
+    ui.num_frames.change(None, [ui.num_frames, ui.length], [ui.num_frames, ui.length],
+                         js=length_js(handlers.limits.max_frames), api_visibility="private", queue=False,
+                         show_progress="hidden")
 
 
 def _wire_runs(ctx: AppContext, ui: SimpleNamespace, handlers: VideoHandlers) -> None:
     """Generate (the /video_stream endpoint), the gallery and summary after it, /video, and Stop."""
     inputs = [ui.prompt, ui.mode, ui.image, ui.video, ui.num_frames, ui.variant, ui.seed, ui.options_state]
     release_run = lock_while_running(ui.run, "Generating…")
-    run_event = ui.run.click(handlers.video_stream, inputs, [ui.output, ui.info], api_name="video_stream",
-                             preprocess=False, show_progress_on=[ui.progress_box], **GPU_QUEUE)
+    # The page's run: a refusal or an early Stop lands on the status line (the endpoint raises instead).
+    run_event = ui.run.click(on_status_line(handlers.video_stream, 2), inputs, [ui.output, ui.info, ui.status],
+                             api_visibility="private", preprocess=False, show_progress_on=[ui.progress_box],
+                             **GPU_QUEUE)
     run_event.success(add_to_gallery, [ui.output, ui.info, ui.gallery_state], [ui.gallery, ui.gallery_state],
                       api_visibility="private", show_progress="hidden")
     release_run(run_event)
     ui.info.change(summary_of, ui.info, ui.status, api_visibility="private", queue=False, show_progress="hidden")
+    gr.Button(visible=False).click(handlers.video_stream, inputs, [ui.output, ui.info], api_name="video_stream",
+                                   preprocess=False, show_progress_on=[ui.progress_box], **GPU_QUEUE)
     ui.api_btn.click(handlers.video_api, inputs, [ui.output, ui.info], api_name="video", preprocess=False,
                      show_progress_on=[ui.progress_box], **GPU_QUEUE)
     # Stop cancels the run's token only: the run then ends itself and returns the finished chunks.

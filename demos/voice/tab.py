@@ -16,7 +16,7 @@ import gradio as gr
 
 from shared.models import hub
 from shared.io.outputs import AUDIO_FORMATS
-from shared.web.ui import AppContext, lock_while_running, readiness_markdown, refresh_on_load
+from shared.web.ui import AppContext, lock_while_running, on_status_line, readiness_markdown, refresh_on_load
 
 from demos.voice import remote as voice_remote
 from demos.voice.handlers import OUTPUT_DEMO, VoiceHandlers, VoiceLimits
@@ -129,7 +129,7 @@ def _wire(ctx: AppContext, handlers: VoiceHandlers, ui: SimpleNamespace) -> None
     queue = voice_remote.queue_for(ctx, KEY)  # the GPU line, or one slot per --remote backend
     params = [ui.text, ui.voice, ui.seed, ui.cfg_alpha, ui.euler_steps, ui.max_seconds]
     ui_event = ui.run_button.click(
-        handlers.tts_from_ui, [*params, ui.fmt], [ui.player, ui.download, ui.summary, ui.info],
+        on_status_line(handlers.tts_from_ui, 4, status=2), [*params, ui.fmt], [ui.player, ui.download, ui.summary, ui.info],
         api_visibility="private", show_progress_on=[ui.summary], preprocess=False, **queue,
     )
     release_run(ui_event)

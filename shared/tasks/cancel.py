@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Generator, Iterator, TypeVar
+from collections import OrderedDict
+from typing import Callable, Generator, Iterable, Iterator, TypeVar
+
+from shared.errors import UserInputError
 
 Progress = Callable[[float, str], None]
 T = TypeVar("T")
@@ -20,6 +23,11 @@ def no_progress(fraction: float, description: str = "") -> None:
 
 class Cancelled(Exception):
     """Raised inside an engine when its run was cancelled."""
+
+
+class NothingKept(UserInputError):
+    """A run stopped (by its own Stop) before it made anything: the UI says so in words, not as an error;
+    the API still refuses, since there is no result to return."""
 
 
 class CancelToken:
@@ -41,25 +49,50 @@ class CancelToken:
 
 
 class CancelRegistry:
-    """One live token per session, so a Stop click cancels that session's run."""
+    """One live token per session, so a Stop click cancels that session's run.
+
+    A Stop can reach the server before the run it means has made its token (the run still waits in
+    the queue, or is starting): `cancel` is then told which of the session's events are waiting, and
+    the first of those to open a token gets it already cancelled. A Stop with nothing waiting leaves
+    nothing behind, so it never cancels a later run."""
+
+    MAX_PENDING = 1000  # sessions with a Stop waiting for its run; the oldest go first
 
     def __init__(self) -> None:
         self._tokens: dict[str, CancelToken] = {}
+        self._pending: OrderedDict[str, frozenset[str]] = OrderedDict()  # session -> waiting event ids
         self._lock = threading.Lock()
 
-    def new(self, session_id: str | None) -> CancelToken:
+    def new(self, session_id: str | None, event_id: str | None = None) -> CancelToken:
+        """The token of the run `event_id` of this session, cancelled at once if a Stop was meant for it."""
         token = CancelToken()
         with self._lock:
             self._tokens[session_id or ""] = token
+            waiting = self._pending.pop(session_id or "", frozenset())
+        if event_id is not None and event_id in waiting:
+            token.cancel()
         return token
 
-    def cancel(self, session_id: str | None) -> bool:
+    def cancel(self, session_id: str | None, waiting: Iterable[str] = ()) -> bool:
+        """Cancel the session's live run; with none, keep the Stop for one of the `waiting` events."""
+        key = session_id or ""
+        waiting = frozenset(waiting)
         with self._lock:
-            token = self._tokens.get(session_id or "")
+            token = self._tokens.get(key)
+            if token is None and waiting:
+                self._pending[key] = waiting
+                self._pending.move_to_end(key)
+                while len(self._pending) > self.MAX_PENDING:
+                    self._pending.popitem(last=False)
         if token is None:
-            return False
+            return bool(waiting)
         token.cancel()
         return True
+
+    def pending(self, session_id: str | None) -> frozenset[str]:
+        """The events a Stop of this session waits for (empty when none)."""
+        with self._lock:
+            return self._pending.get(session_id or "", frozenset())
 
     def release(self, session_id: str | None, token: CancelToken) -> None:
         with self._lock:

@@ -27,7 +27,7 @@ from shared.models.residency import ModelCache, is_out_of_memory, release_cuda_m
 from shared.web import visitors  # noqa: F401 - installs the owner hook of sidecars
 from shared.web.reuse import ReuseRegistry
 from shared.web.settings import Settings
-from shared.tasks.cancel import CancelRegistry, CancelToken, Progress
+from shared.tasks.cancel import CancelRegistry, CancelToken, NothingKept, Progress
 
 log = logging.getLogger("release_hub")
 
@@ -99,22 +99,38 @@ class AppContext:
 
     @contextmanager
     def cancel_scope(self, request: gr.Request | None) -> Iterator[CancelToken]:
-        """A cancel token for this session's run, live for the `with` block:
-        the Stop button (`stop`) of the same session cancels it."""
+        """A cancel token for this session's run, live for the `with` block: the Stop button (`stop`) of
+        the same session cancels it, and a Stop sent while this run still waited in the queue already has."""
+        from gradio.context import LocalContext
+
         session = getattr(request, "session_hash", None)
-        token = self.cancels.new(session)
+        token = self.cancels.new(session, LocalContext.event_id.get(None))
         try:
             yield token
         finally:
             self.cancels.release(session, token)
 
     def stop(self, request: gr.Request) -> None:
-        """Event handler for Stop buttons: cancel this session's run."""
-        self.cancels.cancel(getattr(request, "session_hash", None))
+        """Event handler for Stop buttons: cancel this session's run, or the one it has waiting in the queue."""
+        session = getattr(request, "session_hash", None)
+        self.cancels.cancel(session, waiting_events(session))
 
     def base_info(self, key: str, seed: int | None = None) -> dict:
         """The fields every `info` dict carries."""
         return {"seed": seed, "model": key, "source": self.source(key).to_dict(), "profile": self.profile}
+
+
+def waiting_events(session: str | None) -> set[str]:
+    """Ids of this session's events that Gradio's queue holds, queued or running, not yet finished
+    (`Queue.pending_event_ids_session` and `event_ids_to_events`, gradio 6.31); empty outside an event."""
+    from gradio.context import LocalContext
+
+    blocks = LocalContext.blocks.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or not session:
+        return set()
+    ids = set(getattr(queue, "pending_event_ids_session", {}).get(session, ()))
+    return {i for i in ids if i in getattr(queue, "event_ids_to_events", {})}
 
 
 def out_of_memory_message(profile: str) -> str:
@@ -182,6 +198,82 @@ def gradio_errors(fn: Callable) -> Callable:
             raise _to_gr_error(exc, _active_profile["name"]) from None
 
     return wrapper
+
+
+def _unmapped(fn: Callable) -> Callable:
+    """`fn` without its `gradio_errors` layer (bound again if it is a method): the status line wants our
+    exception itself (a `NothingKept` is no error there), not the `gr.Error` made of it."""
+    raw = getattr(fn, "__wrapped__", None)
+    if raw is None:
+        return fn
+    return raw.__get__(fn.__self__) if inspect.ismethod(fn) else raw
+
+
+def status_for(exc: BaseException, started: bool) -> tuple[str, gr.Warning | None]:
+    """(status line, toast) for an exception that ends a run started from the page: our refusal in words,
+    "Stopped before ..." as a plain state (no toast), anything else as the generic server message."""
+    if isinstance(exc, NothingKept):
+        log.info("Stopped before anything was kept: %s", exc)
+        return f"**{exc}**", None
+    err = _to_gr_error(exc, _active_profile["name"])  # logs as the API path does
+    message = err.message if err.title in ("Error", "", None) else f"{err.title}: {err.message}"
+    prefix = "**The run failed:**" if started else "**Not run:**"
+    return f"{prefix} {message}", message
+
+
+def on_status_line(fn: Callable, outputs: int, status: int | None = None) -> Callable:
+    """The page's twin of the endpoint `fn`: same parameters, and what `fn` raises lands on the status line.
+
+    A refusal sets the status line (output `status`; `None`: a line appended after `fn`'s `outputs`
+    outputs) to "Not run: <our message>", repeats it in a toast, and leaves every other output as it was
+    (`gr.skip()`: the last good result stays); Gradio sees no error, so no Error pill covers the line.
+    A run Stop ended before it made anything (`NothingKept`) says so there, with no toast. The named
+    endpoints keep `fn` itself, which raises `gr.Error` for API clients."""
+    work = _unmapped(fn)
+    width = outputs if status is not None else outputs + 1
+    at = status if status is not None else outputs
+
+    def shaped(value):  # fn's value with the appended status line left as it is
+        if status is not None:
+            return value
+        values = list(value) if outputs > 1 else [value]
+        return (*values, gr.skip())
+
+    def failed(exc: BaseException, started: bool) -> tuple:
+        line, toast = status_for(exc, started)
+        if toast:
+            gr.Warning(toast, duration=None if isinstance(exc, (ModelFilesMissing, ModelLoadError)) else 10)
+        return tuple(line if i == at else gr.skip() for i in range(width))
+
+    if inspect.isgeneratorfunction(work):
+        @functools.wraps(fn)
+        def gen_twin(*args, **kwargs):
+            started = False
+            try:
+                for value in work(*args, **kwargs):
+                    started = True
+                    yield shaped(value)
+            except Exception as exc:
+                yield failed(exc, started)
+
+        return _page_named(gen_twin)
+
+    @functools.wraps(fn)
+    def twin(*args, **kwargs):
+        try:
+            return shaped(work(*args, **kwargs))
+        except Exception as exc:
+            return failed(exc, False)
+
+    return _page_named(twin)
+
+
+def _page_named(twin: Callable) -> Callable:
+    """Gradio names an event after its function, private ones too: the twin must not take the endpoint's name
+    (which would then become "<name>_1")."""
+    twin.__name__ = f"{twin.__name__}_from_page"
+    twin.__qualname__ = twin.__name__
+    return twin
 
 
 class GuardedBlocks(gr.Blocks):
@@ -333,7 +425,7 @@ def stopped_line(seconds: float | None, kept: str) -> str:
 
 __all__ = [
     "AppContext", "GPU_QUEUE", "GuardedBlocks", "PROFILES", "Timer", "gradio_errors", "gradio_progress",
-    "lock_while_running", "readiness_markdown", "refresh_on_load", "stopped_line",
+    "lock_while_running", "on_status_line", "readiness_markdown", "refresh_on_load", "stopped_line",
     "out_of_memory_message", "random_seed", "resolve_seed", "set_active_profile",
 ]
 

@@ -1,4 +1,4 @@
-"""The before-download line: weights on disk? does the active profile's plan fit this machine?"""
+"""The before-download line: weights on disk? what to expect of the active profile's plan here?"""
 import pytest
 
 from demos.registry import load_demos
@@ -16,7 +16,7 @@ def test_tiny_source_and_a_plan_that_fits(tmp_path):
     load_demos()
     settings = Settings.from_args(["--tiny", "--cache-dir", str(tmp_path)])
     line = readiness_line("nitrogen", settings, "cpu", BIG_GPU_BOX)
-    assert "tiny random test weights" in line and "profile `cpu` fits this machine" in line
+    assert "tiny random test weights" in line and "with the real weights: about 1.8 s per action chunk" in line, line
 
 
 def test_missing_weights_and_a_plan_too_big_for_the_machine_names_one_that_fits(tmp_path, monkeypatch):
