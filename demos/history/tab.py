@@ -94,10 +94,10 @@ def _details() -> SimpleNamespace:
         message = gr.Markdown("", elem_id="history-message")
         undo_btn = gr.Button("Undo", visible=False, size="sm", elem_id="history-undo")
     files = gr.File(label="Download", file_count="multiple", interactive=False, elem_id="history-files")
-    with gr.Accordion("Details: id and sidecar", open=False, elem_id="history-more"):
-        selected = gr.Textbox(label="Selected item (its id)", elem_id="history-selected",
-                              placeholder="Select a result above, or paste an id")
-        sidecar_view = gr.JSON(label="Sidecar", elem_id="history-sidecar")
+    # The id, for scripts and the API: last, below what a person uses.
+    selected = gr.Textbox(label="Selected item (its id)", elem_id="history-selected",
+                          placeholder="Select a result above, or paste an id")
+    sidecar_view = gr.JSON(label="Sidecar (every setting of the run)", open=False, elem_id="history-sidecar")
     return SimpleNamespace(details=details, selected=selected, audio=audio, video=video, image=image,
                            reuse_btn=reuse_btn, fav_btn=fav_btn, delete_btn=delete_btn, forget_btn=forget_btn,
                            confirm_row=confirm_row, question=question, confirm_btn=confirm_btn,

@@ -85,8 +85,9 @@ def page(browser_page, restarted_server):
 
 def test_history_lists_and_plays_in_place(page, items):
     page.get_by_role("tab", name="History").click()
-    page.locator("#history-table").get_by_text(items["video_mid"]).filter(visible=True).first.wait_for()
-    page.locator("#history-table").get_by_text(items["voice_voxtral"]).filter(visible=True).first.click()  # a row selects its item
+    page.locator("#history-table").get_by_text("a lighthouse at night").filter(visible=True).first.wait_for()
+    page.locator("#history-table").get_by_text("Kept across restarts.").filter(visible=True).first.click()  # a row selects its item
+    page.locator("#history-details").get_by_text("Voice · French female").wait_for()
     page.locator("#history-audio audio").first.wait_for(state="attached")
     assert "Space used" in page.locator("#history-usage").inner_text()
     page.locator("#history-selected textarea").fill(items["agent_video"])
@@ -170,7 +171,7 @@ def test_reuse_fills_both_agent_sub_tabs_and_the_frame_runs_again(page, items):
 def test_reuse_of_an_old_sidecar_says_what_it_lacks(page, items):
     page.get_by_role("tab", name="History").click()
     page.locator("#history-selected textarea").fill(items["legacy"])
-    page.locator("#history-message").get_by_text("written before schema 1").wait_for()
+    page.locator("#history-details").get_by_text("written before schema 1").wait_for()
     page.locator("#history-reuse").click()
     message = page.locator("#history-message").get_by_text("lacks")
     message.wait_for()
