@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from shared.tasks.load_progress import Parts, current_progress
+
 from .variants import VARIANTS, Variant
 
 TINY_SEED = 1234
@@ -45,11 +47,11 @@ def tiny_tokenizer():
     return T5Tokenizer(vocab=vocab, extra_ids=100), proto
 
 
-def tiny_components(variant: Variant) -> dict:
+def tiny_components(variant: Variant, tokenizer=None) -> dict:
     from diffusers import AutoencoderKLWan, HeliosDMDScheduler, HeliosScheduler, HeliosTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
-    tokenizer, _ = tiny_tokenizer()
+    tokenizer = tokenizer if tokenizer is not None else tiny_tokenizer()[0]
     # CPU generator only: on ZeroGPU torch.cuda looks available in the main process, but touching its RNG
     # would initialise CUDA, which spaces forbids there.
     with torch.random.fork_rng(devices=[]):  # deterministic init without touching the caller's RNG
@@ -72,10 +74,10 @@ def tiny_components(variant: Variant) -> dict:
     return dict(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler, transformer=transformer)
 
 
-def build_tiny_pipeline(variant: Variant):
+def build_tiny_pipeline(variant: Variant, tokenizer=None):
     from diffusers import HeliosPipeline, HeliosPyramidPipeline
 
-    components = tiny_components(variant)
+    components = tiny_components(variant, tokenizer)
     if not variant.pyramid:
         return HeliosPipeline(**components)
     return HeliosPyramidPipeline(
@@ -84,11 +86,17 @@ def build_tiny_pipeline(variant: Variant):
 
 
 def write_tiny(variant_name: str, dest: Path) -> None:
-    """Write the tiny checkpoint of one variant into `dest` (the real repo layout)."""
+    """Write the tiny checkpoint of one variant into `dest` (the real repo layout), reporting each
+    stage to the caller's `reporting_to` progress, weighted by its seconds on our 2-core test box."""
     variant = VARIANTS[variant_name]
     dest = Path(dest)
-    pipe = build_tiny_pipeline(variant)
-    pipe.save_pretrained(dest, safe_serialization=True)
-    # The real repos ship the SentencePiece model beside tokenizer.json.
-    _, proto = tiny_tokenizer()
-    (dest / "tokenizer" / "spiece.model").write_bytes(proto)
+    parts = Parts(current_progress(), {"training its tokenizer": 5, "building its models": 8, "saving its files": 1},
+                  f"Writing the tiny {variant.key} checkpoint")
+    with parts.part("training its tokenizer"):
+        tokenizer, proto = tiny_tokenizer()
+    with parts.part("building its models"):
+        pipe = build_tiny_pipeline(variant, tokenizer)
+    with parts.part("saving its files"):
+        pipe.save_pretrained(dest, safe_serialization=True)
+        # The real repos ship the SentencePiece model beside tokenizer.json.
+        (dest / "tokenizer" / "spiece.model").write_bytes(proto)

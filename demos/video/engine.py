@@ -22,9 +22,11 @@ from shared.models.offload import (GROUP_OFFLOAD_TYPES, apply_plan_to_pipeline, 
 from shared.models.profiles import PlacementPlan
 from shared.web.settings import default_cache_dir
 from shared.tasks.cancel import CancelToken, Cancelled, Progress, no_progress
+from shared.tasks.load_progress import Parts, folder_bytes
 
 from .limits import CHUNK_FRAMES, FPS, Resolution, chunks_for, output_frames
 from .prompts import MAX_SEQUENCE_LENGTH, PromptEmbeddingCache
+from .run_progress import RunProgress
 from .streaming import ChunkWriter, decoded_chunks_to
 from .variants import GenerationSettings, Variant
 
@@ -134,12 +136,38 @@ def load_pipeline(model_dir: Path, variant: Variant, plan: PlacementPlan, *, cac
         kwargs["transformer"] = load_fp8_in_ram(HeliosTransformer3DModel, Path(model_dir) / "transformer",
                                                 torch_dtype(plan.component("transformer").dtype))
     dtypes = pipeline_dtypes(plan, ("transformer", "text_encoder", "vae"))
+    kwargs.update(_components_one_by_one(model_dir, variant, plan, dtypes, skip=set(kwargs), progress=progress))
     pipe = pipeline_class(variant).from_pretrained(
         str(model_dir), dtype={**dtypes, "default": dtypes["transformer"]},
         low_cpu_mem_usage=plan.low_cpu_mem_usage, **kwargs,
     )
+    progress(1.0, f"Loading {variant.title.split(' (')[0]}: every component loaded")
     pipe.set_progress_bar_config(disable=True)  # progress goes through our callback
     return apply_plan_to_pipeline(pipe, plan)
+
+
+def _component_classes() -> dict:
+    from diffusers import AutoencoderKLWan, HeliosTransformer3DModel
+    from transformers import UMT5EncoderModel
+
+    return {"text encoder": ("text_encoder", UMT5EncoderModel), "transformer": ("transformer", HeliosTransformer3DModel),
+            "VAE": ("vae", AutoencoderKLWan)}
+
+
+def _components_one_by_one(model_dir: Path, variant: Variant, plan: PlacementPlan, dtypes: dict, *, skip: set,
+                           progress: Progress) -> dict:
+    """The weighty components a plan did not build itself, loaded one at a time so loading reports a
+    fraction per component (weighted by its files' size); `from_pretrained` then takes them as they are."""
+    classes = {label: (name, cls) for label, (name, cls) in _component_classes().items() if name not in skip}
+    parts = Parts(progress, {label: folder_bytes(Path(model_dir) / name) for label, (name, _) in classes.items()},
+                  f"Loading {variant.title.split(' (')[0]}")
+    out = {}
+    for label, (name, cls) in classes.items():
+        with parts.part(label):
+            # Same dtype and memory options as the pipeline's own loader would pass for this component.
+            out[name] = cls.from_pretrained(str(Path(model_dir) / name), dtype=dtypes[name],
+                                            low_cpu_mem_usage=plan.low_cpu_mem_usage)
+    return out
 
 
 @dataclass
@@ -216,52 +244,55 @@ class HeliosEngine:
             kwargs["video"] = request.video
         return kwargs
 
+    def steps_per_chunk(self, request: VideoRequest) -> list[int]:
+        return [self.variant.steps_per_chunk(request.settings, first_chunk=k == 0)
+                for k in range(chunks_for(request.num_frames))]
+
     def generate(self, request: VideoRequest, out_path: Path, *, on_chunk: Callable[[ChunkUpdate], None] | None = None,
                  progress: Progress = no_progress, cancel: CancelToken | None = None) -> VideoResult:
+        """Run the pipeline chunk by chunk into `out_path`; every stage reports through `progress`
+        (run_progress.py) and a Stop ends the run within one denoising step, keeping finished chunks."""
         cancel = cancel or CancelToken()
         chunks = chunks_for(request.num_frames)
-        total = max(1, self.total_steps(request))
         writer = ChunkWriter(out_path, FPS)
-        state = {"steps": 0, "chunk_steps": 0}
+        talk = RunProgress(progress, self.steps_per_chunk(request))
         started = time.perf_counter()
         seconds: dict[str, float] = {}
 
         def step_done(pipe, i, t, callback_kwargs):
-            state["steps"] += 1
-            state["chunk_steps"] += 1
-            k = writer.chunks
-            per_chunk = self.variant.steps_per_chunk(request.settings, first_chunk=k == 0)
-            progress(min(state["steps"] / total, 0.999),
-                     f"Chunk {k + 1}/{chunks} · step {min(state['chunk_steps'], per_chunk)}/{per_chunk}")
+            talk.step_done()
             cancel.raise_if_cancelled()
             return {}
 
         def chunk_done(frames: np.ndarray) -> None:
+            talk.writing()
             writer.add_chunk(frames)
-            state["chunk_steps"] = 0
             seconds.setdefault("first_chunk", round(time.perf_counter() - started, 3))
-            progress(min(state["steps"] / total, 0.999), f"Chunk {writer.chunks}/{chunks} done")
+            partial = writer.snapshot()
+            talk.chunk_written()
             if on_chunk is not None:
-                on_chunk(ChunkUpdate(writer.chunks, chunks, writer.frames_written, writer.snapshot()))
+                on_chunk(ChunkUpdate(writer.chunks, chunks, writer.frames_written, partial))
 
         cancelled = False
-        progress(0.0, "Encoding the prompt" + (" and the input" if request.mode != "t2v" else ""))
+        talk.encoding(inputs=request.mode != "t2v")
         try:
             cancel.raise_if_cancelled()
-            with decoded_chunks_to(self.pipe.vae, chunk_done):
+            with decoded_chunks_to(self.pipe.vae, chunk_done, on_decoding=talk.decoding, on_frame=talk.frame_decoded):
                 self.pipe(**self.pipeline_kwargs(request), output_type="latent", callback_on_step_end=step_done)
         except Cancelled:
             cancelled = True
         finally:
             self.pipe.maybe_free_model_hooks()  # the pipeline skips this when a run is interrupted
         done = writer.chunks
+        talk.closing()
         path = writer.finish()
         seconds["total"] = round(time.perf_counter() - started, 3)
         if done:
             seconds["per_chunk"] = round(seconds["total"] / done, 3)
-        frames = output_frames(done)
-        return VideoResult(path=path, frames=frames, chunks_done=done, chunks_total=chunks, cancelled=cancelled,
-                           seconds=seconds)
+        if not cancelled:
+            talk.done()
+        return VideoResult(path=path, frames=output_frames(done), chunks_done=done, chunks_total=chunks,
+                           cancelled=cancelled, seconds=seconds)
 
 
 def load(variant: Variant, cache_dir=None, progress: Progress = no_progress) -> Callable[[Path, PlacementPlan], HeliosEngine]:

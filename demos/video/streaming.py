@@ -37,12 +37,21 @@ def to_uint8_frames(video: torch.Tensor) -> np.ndarray:
 
 
 @contextmanager
-def decoded_chunks_to(vae, on_chunk: Callable[[np.ndarray], None]):
-    """Route every `vae.decode` during the block to `on_chunk` (host uint8 frames)."""
+def decoded_chunks_to(vae, on_chunk: Callable[[np.ndarray], None], *, on_decoding: Callable[[], None] | None = None,
+                      on_frame: Callable[[], None] | None = None):
+    """Route every `vae.decode` during the block to `on_chunk` (host uint8 frames).
+
+    `on_decoding` is called as a decode starts and `on_frame` after each call of the VAE's decoder
+    (once per latent frame; per tile and frame when tiling), so a long decode is not a silent one.
+    """
     original = vae.decode
     shadowed = vars(vae).get("decode")  # an instance attribute we must put back (e.g. a test spy)
+    decoder = getattr(vae, "decoder", None)
+    hook = decoder.register_forward_hook(lambda *_: on_frame()) if on_frame and decoder is not None else None
 
     def decode(z, return_dict: bool = True, **kwargs):
+        if on_decoding is not None:
+            on_decoding()
         video = original(z, return_dict=False, **kwargs)[0]
         frames = to_uint8_frames(video)
         shape = (video.shape[0], video.shape[1], 0, *video.shape[3:])
@@ -59,6 +68,8 @@ def decoded_chunks_to(vae, on_chunk: Callable[[np.ndarray], None]):
     try:
         yield
     finally:
+        if hook is not None:
+            hook.remove()
         if shadowed is None:
             del vae.decode  # back to the class method
         else:

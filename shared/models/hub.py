@@ -20,6 +20,7 @@ from typing import Callable, Literal
 from shared.errors import ModelFilesMissing
 from shared.models.profiles import PlanFn
 from shared.tasks.cancel import Progress, no_progress
+from shared.tasks.load_progress import reporting_to
 from shared.io.text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def _ensure_tiny(spec: ModelSpec, dest: Path, progress: Progress) -> Path:
         # half-written checkpoint that later loads would trust.
         scratch = Path(tempfile.mkdtemp(prefix=f".{spec.key}-", dir=dest.parent))
         try:
-            spec.write_tiny(scratch)
+            with reporting_to(progress):  # writers report their stages (shared/tasks/load_progress.py)
+                spec.write_tiny(scratch)
             (scratch / _COMPLETE_MARKER).write_text("ok\n")
             if dest.exists():
                 shutil.rmtree(dest)

@@ -138,8 +138,8 @@ def test_same_seed_same_video_and_progress_counts_every_step(engines, tmp_path):
     seen = []
     req = request("distilled", settings=VARIANTS["distilled"].defaults)  # [2,2,2], amplified: 12 steps
     eng.generate(req, tmp_path / "a.mp4", progress=lambda f, d: seen.append(d))
-    steps = [d for d in seen if "step" in d]
-    assert len(steps) == eng.total_steps(req) == 12 and steps[-1] == "Chunk 1/1 · step 12/12"
+    steps = [d for d in seen if "denoising step" in d]
+    assert len(steps) == eng.total_steps(req) == 12 and steps[-1].startswith("The chunk · denoising step 12 of 12")
     a, b = [], []
     for sink in (a, b):
         with decoded_chunks_to(eng.pipe.vae, sink.append):
@@ -177,7 +177,9 @@ def test_chunk_writer_partials_are_prefixes_of_the_final_video(tmp_path):
 
 def test_frame_limits_and_output_length():
     assert [limits.output_frames(n) for n in (1, 2, 3, 44)] == [33, 65, 97, 1449]
-    assert limits.describe_length(99) == "3 chunks of 33 frames -> 97 frames, 4.04 s at 24 fps"
+    assert limits.describe_length(99) == ("You get **97 frames** (4.0 s of video at 24 frames a second), made as "
+                                          "3 chunks of 33. Not 99: Helios trims a video to a length of 4k+1 frames, "
+                                          "so 2 frames of the last chunk go.")
     assert limits.check_frames(66) == 66
     notes = {}
     assert limits.check_frames(40, notes=notes) == 33 and limits.check_frames(50.5, notes=notes) == 66

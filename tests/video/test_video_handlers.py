@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 
 from demos.video import handlers as video
-from demos.video.limits import CHUNK_FRAMES
 from demos.video.variants import VARIANTS
 from shared.models import hardware, hub
 from shared.errors import UserInputError
@@ -93,14 +92,21 @@ def test_a_stopped_run_is_kept_only_with_a_file(ctx):
     assert "Kept 2 of 3 chunks" in video.summary_of(info)
 
 
-def test_frame_count_is_snapped_to_whole_chunks_and_said(ctx):
-    handlers = video.VideoHandlers(ctx)
-    update, line, rounded = handlers.length_line(40, None)
-    assert update["value"] == CHUNK_FRAMES and rounded == (40, CHUNK_FRAMES)
-    assert line.startswith("40 is not a whole number of 33-frame chunks: rounded to 33.")
-    _, line, rounded = handlers.length_line(CHUNK_FRAMES, rounded)  # the snapped value comes back: note stays
-    assert rounded == (40, CHUNK_FRAMES) and "rounded to 33" in line
-    assert video.snap_frames("many", 1452) == CHUNK_FRAMES and video.snap_frames(10_000, 100) == 99
+def test_summary_says_the_announced_frame_count_and_where_the_video_is():
+    from demos.video.limits import describe_length, frames_made
+
+    done = {"frames": frames_made(99), "fps": 24, "resolution": "192x320", "seed": 3, "elapsed_s": 12.0}
+    assert f"**{frames_made(99)} frames**" in describe_length(99)
+    assert video.summary_of(done) == ("**Done in 12.0 s:** 97 frames (4.0 s of video at 24 frames a second, "
+                                      "192x320), seed 3.")
+    # The video sits above the line under it, at every width: the words say so.
+    stopped = {**done, "frames": 33, "cancelled": True, "chunks_done": 1, "chunks_total": 3}
+    assert "Kept 1 of 3 chunks: 33 frames" in video.summary_of(stopped)
+    assert "above" in video.summary_of(stopped) and "below" not in video.summary_of(stopped)
+    partial = {"partial": True, "chunk": 1, "chunks": 3, "frames": 33, "seconds_of_video": 1.375}
+    assert "playing above" in video.summary_of(partial)
+    assert "1 chunk)" not in video.summary_of({**stopped, "chunks_total": 1}) and \
+        "Kept 1 of 1 chunk:" in video.summary_of({**stopped, "chunks_total": 1})
 
 
 def test_reuse_settings_keep_the_variants_advanced_values():
