@@ -25,7 +25,7 @@ from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events
 
 from .clips import clip_to_continue, first_frame
 from .limits import (AMPLIFY, CHUNK_FRAMES, FPS, RESOLUTIONS, ZERO_INIT, check_guidance, check_mode, check_prompt,
-                     check_resolution, check_steps, frames_spec, plural, seconds_of_video)
+                     check_resolution, check_steps, frames_spec, MODE_TITLES, plural, seconds_of_video)
 from .variants import DEFAULT_VARIANT, VARIANTS
 
 if TYPE_CHECKING:  # the engine (torch) is imported by the first request, not by the page
@@ -373,8 +373,11 @@ def add_to_gallery(video_path, info, gallery):
     if gallery and gallery[0][0] == video_path:  # a refused run left the last video in place: listed already
         return gallery, gallery
     if video_path and isinstance(info, dict) and "frames" in info and "variant" in info:
-        gallery.insert(0, (video_path, f"{info['variant']} · {info['mode']} · {info['frames']} frames · seed "
-                                       f"{info['seed']}" + (" · stopped" if info.get("cancelled") else "")))
+        v = VARIANTS.get(info["variant"])
+        model = v.title.split(" (")[0] if v else info["variant"]
+        gallery.insert(0, (video_path, f"{model} · {MODE_TITLES.get(info['mode'], info['mode'])} · "
+                                       f"{plural(info['frames'], 'frame')} · seed {info['seed']}"
+                                       + (" · stopped" if info.get("cancelled") else "")))
     return gallery, gallery
 
 

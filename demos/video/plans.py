@@ -114,7 +114,7 @@ def _disk_plan(key: str, profile: str, *, device: str, offload: str, blocks: int
         f"{_measured(measured['forward_s'], '{:g} s on our busy 2-core CPU test machine, CPU compute included', 'time')}; "
         f"leaf and block layouts cost the same CPU time per layer.) The text encoder is read back leaf by leaf "
         f"once per new prompt ({ENCODER_COLD_PROMPT_S:g} s for a 64-token prompt from a cold disk on our quiet 2-core test machine, "
-        f"at {ENCODER_PEAK_RSS_GB:g} GB RSS; reloading it from the checkpoint instead was {ENCODER_RELOAD_TIME_RATIO:g}x the time but held "
+        f"at {ENCODER_PEAK_RSS_GB:g} GB RSS; reloading it from the checkpoint instead took {ENCODER_RELOAD_TIME_RATIO:.0%} as long but held "
         f"{ENCODER_RELOAD_RSS_GB:g} GB), and a repeated prompt skips it: its embeddings are cached.",
     )
 

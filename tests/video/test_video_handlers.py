@@ -117,4 +117,4 @@ def test_reuse_settings_keep_the_variants_advanced_values():
     assert steps["value"] == 50 and steps["label"] == "Denoising steps"
     gallery, _ = video.add_to_gallery("/x.mp4", {"variant": "mid", "mode": "t2v", "frames": 33, "seed": 2,
                                                  "cancelled": True}, [])
-    assert gallery == [("/x.mp4", "mid · t2v · 33 frames · seed 2 · stopped")]
+    assert gallery == [("/x.mp4", "Helios-Mid · Text to video · 33 frames · seed 2 · stopped")]
