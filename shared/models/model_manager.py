@@ -18,6 +18,7 @@ from typing import Iterator
 from shared.errors import UserInputError
 from shared.models import hub, model_files
 from shared.models.expected_speed import duration_words
+from shared.io.text import escape_markdown
 
 GB = 1024**3
 POLL_S = 0.5  # how often a running download's line is re-written
@@ -92,7 +93,7 @@ def row_words(row: ModelRow) -> str:
     size = f"about {row.download_gb:g} GB to download" if row.download_gb else "download size not recorded"
     state = (f"on disk ({size_words(row.disk_bytes)} in `{row.where}`)" if row.on_disk
              else "not on disk" + (f" (leftover files: {size_words(row.disk_bytes)})" if row.disk_bytes else ""))
-    return f"**{row.title}** · {size} · {state}"
+    return f"**{escape_markdown(row.title)}** · {size} · {state}"
 
 
 def offline() -> bool:

@@ -8,6 +8,7 @@ import logging
 import gradio as gr
 
 from shared.errors import UserInputError
+from shared.io.text import escape_markdown
 from shared.models import hub, model_manager
 from shared.web.ui import AppContext, refresh_on_load
 
@@ -32,10 +33,15 @@ def download(ctx: AppContext, key: str):
 def ask_to_delete(ctx: AppContext, key: str):
     """Delete's first click: say what would go and wait for Yes (nothing is removed yet)."""
     row = model_manager.model_row(key, ctx.settings)
-    what = (f"its files ({model_manager.size_words(row.disk_bytes)})" if row.disk_bytes else "its files (none found)")
-    question = (f"**Delete {row.title}?** This removes {what} from this machine; using it again downloads "
-                f"{'about ' + format(row.download_gb, 'g') + ' GB' if row.download_gb else 'it'} again.")
-    return key, question, gr.Group(visible=True)
+    if not row.disk_bytes:  # nothing to ask about
+        return "", gr.skip(), gr.Group(visible=False), f"{escape_markdown(row.title)} has no files here: nothing to delete."
+    if ctx.source(key).kind == "tiny":
+        after = "its next run writes the tiny test checkpoint again"
+    else:
+        after = f"its next run downloads {'about ' + format(row.download_gb, 'g') + ' GB' if row.download_gb else 'it'} again"
+    question = (f"**Delete {escape_markdown(row.title)}?** This removes its files "
+                f"({model_manager.size_words(row.disk_bytes)}) from this machine; {after}.")
+    return key, question, gr.Group(visible=True), ""
 
 
 def confirm_delete(ctx: AppContext, key: str):
@@ -58,8 +64,10 @@ def build_model_manager(ctx: AppContext) -> None:
     gr.Markdown("### Models\nDownload a model before its first run, or delete one to free disk space.")
     lines, downloads, deletes = [], [], []
     for spec in specs:
-        with gr.Row(equal_height=True, elem_classes=["model-row"]):
-            lines.append(gr.Markdown(elem_id=f"model-row-{spec.key}"))
+        # min_width: on a phone the row wraps, its buttons go under the words instead of squeezing them.
+        with gr.Row(equal_height=False, elem_classes=["model-row"]):
+            with gr.Column(scale=1, min_width=320):
+                lines.append(gr.Markdown(elem_id=f"model-row-{spec.key}"))
             downloads.append(gr.Button("Download", size="sm", scale=0, min_width=100,
                                        elem_id=f"model-download-{spec.key}"))
             deletes.append(gr.Button("Delete", size="sm", variant="stop", scale=0, min_width=80,
@@ -74,7 +82,7 @@ def build_model_manager(ctx: AppContext) -> None:
     refresh_on_load(lines, lambda: row_lines(ctx))
     for spec, dl, rm in zip(specs, downloads, deletes):
         dl.click(functools.partial(download, ctx, spec.key), None, [status, *lines], **PRIVATE, **DOWNLOAD_QUEUE)
-        rm.click(functools.partial(ask_to_delete, ctx, spec.key), None, [pending, question, confirm_box],
+        rm.click(functools.partial(ask_to_delete, ctx, spec.key), None, [pending, question, confirm_box, status],
                  **PRIVATE, queue=False)
     yes.click(functools.partial(confirm_delete, ctx), pending, [status, confirm_box, pending, *lines], **PRIVATE,
               concurrency_id="gpu", concurrency_limit=1)  # never while a run may be loading that model

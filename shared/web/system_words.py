@@ -2,6 +2,7 @@
 so unit tests read exactly what a person sees."""
 from __future__ import annotations
 
+from shared.io.text import escape_markdown
 from shared.models import hub
 from shared.models.expected_speed import expectation, measured_for
 from shared.models.hardware import HardwareInfo
@@ -37,7 +38,7 @@ def model_sentence(title: str, tab: str, plan: PlacementPlan, hw: HardwareInfo) 
         words = expectation(plan.model_key, plan)
         if measured_for(plan.model_key, plan) is not None:
             words = words.split(" (measured on")[0]  # the machine is said once, below the list
-    return f"- **{tab}** · {title}: {words}."
+    return f"- **{tab}** · {escape_markdown(title)}: {words}."
 
 
 def speed_sentences(hw: HardwareInfo, profile: str, plans: dict[str, PlacementPlan], tab_of: dict[str, str],
