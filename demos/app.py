@@ -11,9 +11,11 @@ import gradio as gr
 
 from starlette.middleware import Middleware
 
+from demos.assets import playable_media
 from shared.web import access, sessions
 from shared.models import hardware, hub, model_files
 from shared.tasks import zerogpu
+from shared.web.example_media import known_playable
 from shared.web.served_files import FileRouteGuard, OutputsHandout
 from shared.io.media import MAX_UPLOAD_BYTES
 from shared.models.profiles import resolve_profile
@@ -27,8 +29,21 @@ QUEUE_MAX_SIZE = 64  # waiting requests beyond this are refused with "queue full
 DELETE_CACHE = (3600, 24 * 3600)  # every hour, delete Gradio temp files older than a day
 
 INTRO = """# release-hub
-This year's open-weight releases on your own GPU (6–16 GB), a ZeroGPU Space, or from a `gradio_client` script.
-Every endpoint is also scriptable: see *Use via API* at the bottom of the page."""
+This year's open-weight releases (speech, long video, a game agent) on your own GPU, a ZeroGPU Space or a script.
+Every tab is also an API: [Use via API](?view=api)."""
+
+# The page's own CSS, for every tab (each tab's layout is its own). Kept small: Gradio's theme does the rest.
+APP_CSS = """
+/* A phone shows the intro's API link as a button-sized target (the footer's link is hidden there). */
+#app-intro a[href="?view=api"] { display: inline-block; padding: 2px 0; font-weight: 600; }
+/* On a phone the page title takes one short line, so each tab's form starts in the first screen. */
+@media (max-width: 640px) {
+  #app-intro h1 { font-size: 1.6rem; margin-bottom: 0.25rem; }
+}
+/* Example tables (every gr.Examples has an elem_id ending in "-examples") wrap their headers and cells
+   instead of cutting a column off on a narrow screen. */
+[id$="-examples"] .table-wrap th, [id$="-examples"] .table-wrap td { white-space: normal; overflow-wrap: anywhere; }
+"""
 
 
 def build_context(settings: Settings) -> tuple[AppContext, list]:
@@ -94,9 +109,12 @@ def _build_history_tab(ctx: AppContext, tabs: gr.Tabs, history_tab: gr.Tab):
 def build_app(settings: Settings) -> gr.Blocks:
     ctx, demos = build_context(settings)
     # GuardedBlocks: every file input is checked against the upload folder before Gradio preprocesses it.
-    with GuardedBlocks(title="release-hub", delete_cache=DELETE_CACHE) as app:
-        gr.Markdown(INTRO)
-        with gr.Tabs() as tabs:
+    # known_playable: our own example files skip Gradio's ffprobe at start (shared/web/example_media.py).
+    with (GuardedBlocks(title="release-hub", delete_cache=DELETE_CACHE) as app,
+          known_playable(playable_media())):
+        gr.Markdown(INTRO, elem_id="app-intro")
+        # "wrap": on a phone every tab stays one tap away on a second row, not behind Gradio's "..." menu.
+        with gr.Tabs(overflow_behavior="wrap") as tabs:
             for demo in demos:
                 with gr.Tab(demo.title, id=demo.package, elem_id=f"tab-{demo.package}"):
                     if demo.tab is None:
@@ -142,6 +160,7 @@ def launch(app: gr.Blocks, settings: Settings, **overrides) -> None:
         max_file_size=MAX_UPLOAD_BYTES,
         show_error=True,
         footer_links=["api", "gradio", "settings"],
+        css=APP_CSS,  # Gradio 6 takes the page's CSS at launch, not in the Blocks constructor
         run_history=False,  # one history: ours (server-side, per owner, Reuse across tabs); docs/HISTORY.md says why
         auth=gate.gradio_auth(),
         auth_message=gate.auth_message,
