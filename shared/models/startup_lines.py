@@ -38,7 +38,7 @@ def torch_build_line(hw: HardwareInfo, cuda_build: str | None) -> str | None:
 
 
 def model_lines(settings, tab_of: dict[str, str]) -> list[str]:
-    """'On disk: Voxtral-4B-TTS-2603 (Voice).' and 'First run of Long video downloads about 40.5 GB (...)'."""
+    """'Models on disk: NVIDIA NitroGen (Game agent).', then one line per model not on disk with its size."""
     on_disk, to_fetch = [], []
     for spec in hub.all_specs():
         tab = tab_of.get(spec.key, "its tab")
@@ -49,10 +49,11 @@ def model_lines(settings, tab_of: dict[str, str]) -> list[str]:
             on_disk.append(f"{spec.title} ({tab})")
         else:
             size = f"about {spec.download_gb:g} GB" if spec.download_gb else "its files"
-            to_fetch.append(f"the first {tab} run with {spec.title} downloads {size}")
+            to_fetch.append(f"  {tab}: {spec.title}, {size}")
     if not on_disk and not to_fetch:
         return ["Models: tiny test checkpoints (--tiny), written on first use; nothing to download."]
     lines = [f"Models on disk: {', '.join(on_disk) if on_disk else 'none yet'}."]
-    if to_fetch:
-        lines.append("Not on disk yet: " + "; ".join(to_fetch) + " (or use Download in the System tab).")
+    if to_fetch:  # one line each: a terminal reads better than one long sentence
+        lines += ["Not on disk yet; the first run of its tab downloads it (or use Download in the System tab):",
+                  *to_fetch]
     return lines
