@@ -18,6 +18,17 @@ PRIVATE = dict(api_visibility="private", show_progress="hidden")
 DOWNLOAD_QUEUE = dict(concurrency_id="model-download", concurrency_limit=1)  # one download at a time
 
 
+def off_reason(ctx: AppContext) -> str | None:
+    """Why Download and Delete are off here: visitors of a Space or of a server open to the network
+    must not fill or empty the host's disk."""
+    if ctx.profile == "zerogpu" or getattr(ctx.settings, "on_space", False):
+        return "Download and Delete are off on a Space: its models are managed by the Space's owner."
+    if ctx.exposure_warning:
+        return ("Download and Delete are off: this server is open to the network without a key or logins "
+                "(see the warning above).")
+    return None
+
+
 def row_lines(ctx: AppContext) -> list[str]:
     return [model_manager.row_words(model_manager.model_row(spec.key, ctx.settings)) for spec in hub.all_specs()]
 
@@ -25,6 +36,9 @@ def row_lines(ctx: AppContext) -> list[str]:
 def download(ctx: AppContext, key: str):
     """Stream the download's line (bytes, speed, time left), then the refreshed rows."""
     keep = [gr.skip()] * len(hub.all_specs())
+    if off_reason(ctx):
+        yield off_reason(ctx), *keep
+        return
     for line in model_manager.download_lines(key, ctx.settings):
         yield line, *keep
     yield gr.skip(), *row_lines(ctx)
@@ -32,6 +46,8 @@ def download(ctx: AppContext, key: str):
 
 def ask_to_delete(ctx: AppContext, key: str):
     """Delete's first click: say what would go and wait for Yes (nothing is removed yet)."""
+    if off_reason(ctx):
+        return "", gr.skip(), gr.Group(visible=False), off_reason(ctx)
     row = model_manager.model_row(key, ctx.settings)
     if not row.disk_bytes:  # nothing to ask about
         return "", gr.skip(), gr.Group(visible=False), f"{escape_markdown(row.title)} has no files here: nothing to delete."
@@ -46,8 +62,8 @@ def ask_to_delete(ctx: AppContext, key: str):
 
 def confirm_delete(ctx: AppContext, key: str):
     """'Yes, delete': refusals (loaded, ZeroGPU, your own folder) are said in the status line."""
-    if not key:
-        return "Nothing to delete.", gr.Group(visible=False), "", *row_lines(ctx)
+    if not key or off_reason(ctx):
+        return off_reason(ctx) or "Nothing to delete.", gr.Group(visible=False), "", *row_lines(ctx)
     resident = {entry["key"] for entry in ctx.cache.resident()}
     try:
         line = model_manager.delete_model(key, ctx.settings, resident, zerogpu=ctx.profile == "zerogpu")

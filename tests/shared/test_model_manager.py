@@ -152,3 +152,18 @@ def test_a_download_reports_bytes_speed_and_time_left(hub_cache, tmp_path, monke
     assert first.startswith("Downloading `nvidia/NitroGen`: 1.0 GB of 4.0 GB, "), first
     assert "/s, about " in first and first.endswith(" left."), first
     assert "NVIDIA NitroGen** is on disk" in rest[-1], rest[-1]
+
+
+def test_download_and_delete_are_off_on_a_space_and_on_a_server_open_to_the_network(tmp_path):
+    from types import SimpleNamespace
+
+    from shared.web.model_manager_ui import off_reason
+
+    local = SimpleNamespace(profile="cpu", settings=SimpleNamespace(on_space=False), exposure_warning=None)
+    assert off_reason(local) is None
+    space = SimpleNamespace(profile="cpu", settings=SimpleNamespace(on_space=True), exposure_warning=None)
+    assert off_reason(space).startswith("Download and Delete are off on a Space")
+    zerogpu = SimpleNamespace(profile="zerogpu", settings=SimpleNamespace(on_space=False), exposure_warning=None)
+    assert off_reason(zerogpu).startswith("Download and Delete are off on a Space")
+    open_server = SimpleNamespace(profile="cpu", settings=SimpleNamespace(on_space=False), exposure_warning="Anyone ...")
+    assert "open to the network without a key or logins" in off_reason(open_server)
