@@ -131,8 +131,9 @@ def _form(limits: VideoLimits) -> dict:
         zero_init = gr.Checkbox(value=False, visible=False, label="CFG-Zero* zero init",
                                 elem_id="video-zero-init")
     with gr.Row():
-        run = gr.Button("Generate", variant="primary", elem_id="video-run")
-        stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop")
+        # Narrow enough to stay side by side on a phone, so the result starts right under them.
+        run = gr.Button("Generate", variant="primary", elem_id="video-run", min_width=100)
+        stop_btn = gr.Button("Stop", variant="stop", elem_id="video-stop", min_width=100)
         api_btn = gr.Button("video (API)", visible=False)
     return dict(prompt=prompt, mode=mode, image=image, video=video, num_frames=num_frames, length=length,
                 variant=variant, seed=seed, resolution=resolution, steps=steps, guidance=guidance,

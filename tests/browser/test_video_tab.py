@@ -54,7 +54,7 @@ def test_partial_video_is_visible_per_chunk_and_stop_keeps_it(tiny_server, brows
     first = _assert_shown_and_uncovered(page, video, "after chunk 1")
     assert abs(first["duration"] - 33 / 24) < 0.1, first
     # Progress is shown, in its own box.
-    assert re.search(r"Chunk [23]/3", page.locator("#video-progress").inner_text()), page.locator("#video-progress").inner_text()
+    assert re.search(r"Chunk [23] of 3", page.locator("#video-progress").inner_text()), page.locator("#video-progress").inner_text()
     assert "Chunk 1 of 3 done" in page.locator("#video-status").inner_text()
 
     # The preview moves on: a new, longer mp4 after chunk 2.
