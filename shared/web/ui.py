@@ -27,6 +27,7 @@ from shared.models.residency import ModelCache, is_out_of_memory, release_cuda_m
 from shared.web import visitors  # noqa: F401 - installs the owner hook of sidecars
 from shared.web.reuse import ReuseRegistry
 from shared.web.settings import Settings
+from shared.tasks.load_progress import reporting_to
 from shared.tasks.cancel import CancelRegistry, CancelToken, NothingKept, Progress
 
 log = logging.getLogger("release_hub")
@@ -79,10 +80,12 @@ class AppContext:
 
         def load_now() -> Any:
             model_dir = hub.fetch(key, self.settings, progress)
+            title = hub.spec_for(key).title
             if progress:
-                progress(0.0, f"Loading {key}")
+                progress(0.0, f"Loading {title}")
             try:
-                model = loader(model_dir, plan)
+                with reporting_to(progress):  # a loader may report its parts (shared/tasks/load_progress.py)
+                    model = loader(model_dir, plan)
             except (ModelLoadError, UserInputError):
                 raise
             except Exception as exc:
@@ -93,6 +96,8 @@ class AppContext:
                 raise ModelLoadError(
                     f"Could not load '{key}' from {model_dir}: {type(exc).__name__}: {exc}"
                 ) from exc
+            if progress:
+                progress(1.0, f"{title} loaded")
             return faults.arm(model, key)
 
         return self.cache.get(key, load_now, gpu=plan.on_gpu)
