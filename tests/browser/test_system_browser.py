@@ -103,3 +103,25 @@ def test_system_tab_leads_with_sentences_and_folds_the_table(tiny_server, tiny_s
         save_screenshot(page, f"system_plans_open_{name}")
     finally:
         context.close()
+
+
+def test_delete_refuses_a_loaded_model_in_words_and_download_of_tiny_says_nothing_to_fetch(tiny_server, client,
+                                                                                         browser_page):
+    from demos.assets import asset
+    from gradio_client import handle_file
+
+    client.predict(handle_file(asset("agent_screenshot.png")), api_name="/agent_frame")  # NitroGen loaded, files written
+    page = browser_page
+    page.goto(tiny_server)
+    open_system_tab(page)
+    page.locator("#model-download-pocket").click()
+    status = page.locator("#model-manager-status")
+    status.get_by_text("comes from the tiny test checkpoint: nothing to download").wait_for()
+    page.locator("#model-delete-nitrogen").click()
+    page.locator("#model-delete-question").get_by_text("Delete NVIDIA NitroGen?").wait_for()
+    page.locator("#model-delete-confirm").click()
+    status.get_by_text("NVIDIA NitroGen is loaded: press Unload above first").wait_for()
+    assert status.inner_text().startswith("Not deleted."), status.inner_text()
+    assert "not on disk" not in page.locator("#model-row-nitrogen").inner_text()  # its files are still there
+    assert not coverage(status)["hits"]
+    save_screenshot(page, "system_delete_refused_loaded")
