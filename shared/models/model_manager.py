@@ -85,7 +85,9 @@ def model_rows(settings) -> list[ModelRow]:
 
 
 def size_words(nbytes: float) -> str:
-    return f"{nbytes / GB:.1f} GB" if nbytes >= 0.1 * GB else f"{nbytes / 1024**2:.0f} MB"
+    if nbytes >= 0.1 * GB:
+        return f"{nbytes / GB:.1f} GB"
+    return f"{nbytes / 1024**2:.0f} MB" if nbytes >= 1024**2 else "under 1 MB"
 
 
 def row_words(row: ModelRow) -> str:
@@ -209,7 +211,7 @@ def delete_model(key: str, settings, resident: set[str], zerogpu: bool) -> str:
     if zerogpu:
         raise UserInputError("Delete is off on ZeroGPU: the Space preloads every model at start-up.")
     if key in resident:
-        raise UserInputError(f"{spec.title} is loaded: press Unload above first, then Delete "
+        raise UserInputError(f"{spec.title} is loaded: press Unload (under Resident models) first, then Delete "
                              f"(deleting the files of a loaded model would break a run in progress).")
     source = hub.resolve_source(key, settings)
     if source.kind == "local":

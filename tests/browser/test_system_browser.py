@@ -120,7 +120,7 @@ def test_delete_refuses_a_loaded_model_in_words_and_download_of_tiny_says_nothin
     page.locator("#model-delete-nitrogen").click()
     page.locator("#model-delete-question").get_by_text("Delete NVIDIA NitroGen?").wait_for()
     page.locator("#model-delete-confirm").click()
-    status.get_by_text("NVIDIA NitroGen is loaded: press Unload above first").wait_for()
+    status.get_by_text("NVIDIA NitroGen is loaded: press Unload (under Resident models) first").wait_for()
     assert status.inner_text().startswith("Not deleted."), status.inner_text()
     assert "not on disk" not in page.locator("#model-row-nitrogen").inner_text()  # its files are still there
     assert not coverage(status)["hits"]

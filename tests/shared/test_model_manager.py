@@ -4,6 +4,8 @@ and ZeroGPU), Download offline or behind a licence says what to do, and a downlo
 speed and time left."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from demos.registry import load_demos
@@ -72,7 +74,7 @@ def test_delete_removes_the_cache_folder_and_the_offload_folders(hub_cache, tmp_
 def test_delete_refuses_a_loaded_model_and_zerogpu(hub_cache, tmp_path):
     settings = settings_for(tmp_path)
     folder = fake_repo(hub_cache, NITROGEN_REPO, {"ng.pt": b"x"})
-    with pytest.raises(UserInputError, match="is loaded: press Unload above first"):
+    with pytest.raises(UserInputError, match=re.escape("is loaded: press Unload (under Resident models) first")):
         model_manager.delete_model("nitrogen", settings, resident={"nitrogen"}, zerogpu=False)
     with pytest.raises(UserInputError, match="off on ZeroGPU"):
         model_manager.delete_model("nitrogen", settings, resident=set(), zerogpu=True)
