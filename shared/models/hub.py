@@ -183,7 +183,7 @@ def download(
     download reports progress and fails with the same clear message.
     """
     from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError
 
     patterns = list(allow_patterns) if allow_patterns else None
     try:
@@ -193,10 +193,19 @@ def download(
             allow_patterns=patterns,
             tqdm_class=_progress_tqdm(progress or no_progress, repo_id),
         )
+    except GatedRepoError as exc:  # the Hub wants the licence accepted: say how, not "could not be downloaded"
+        log.warning("Download of %s refused: the repo is gated", repo_id)
+        raise ModelFilesMissing(gated_message(repo_id)) from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         log.warning("Download of %s failed: %s: %s", repo_id, type(exc).__name__, exc)
         raise ModelFilesMissing(missing_files_message(key, repo_id, patterns, constants.HF_HUB_CACHE)) from exc
     return Path(path)
+
+
+def gated_message(repo_id: str) -> str:
+    """What to do when the Hub asks to accept a repo's licence first (a 401/403 GatedRepoError)."""
+    return (f"The Hub asks you to accept the licence of `{repo_id}` first. Open https://huggingface.co/{repo_id}, "
+            f"accept the licence, then run `hf auth login` on this machine and try again.")
 
 
 def download_command(repo_id: str, patterns) -> str:

@@ -108,11 +108,6 @@ def offline_guidance(key: str, why: str) -> str:
             f"cache folder ({hub_cache()}) here.")
 
 
-def gated_guidance(repo_id: str) -> str:
-    return (f"The Hub asks you to accept the licence of `{repo_id}` first. Open https://huggingface.co/{repo_id}, "
-            f"accept the licence, then run `hf auth login` on this machine and press Download again.")
-
-
 class ByteCounter:
     """What a running download has done: bytes, total, start time; filled by tqdm from the Hub's threads."""
 
@@ -172,7 +167,7 @@ def failure_words(key: str, repo_id: str, exc: Exception) -> str:
     from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError
 
     if isinstance(exc, GatedRepoError):
-        return gated_guidance(repo_id)
+        return hub.gated_message(repo_id)
     if isinstance(exc, RepositoryNotFoundError):
         return f"The Hub has no repo `{repo_id}` (or it is private): check the model's source setting."
     if isinstance(exc, LocalEntryNotFoundError) or isinstance(exc, OSError):

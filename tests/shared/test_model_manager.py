@@ -106,7 +106,21 @@ def test_a_gated_repo_says_open_the_page_accept_the_licence_and_log_in(hub_cache
     last = list(model_manager.download_lines("nitrogen", settings_for(tmp_path)))[-1]
     assert last == ("The Hub asks you to accept the licence of `nvidia/NitroGen` first. Open "
                     "https://huggingface.co/nvidia/NitroGen, accept the licence, then run `hf auth login` on this "
-                    "machine and press Download again."), last
+                    "machine and try again."), last
+
+
+def test_a_tabs_first_run_on_a_gated_repo_gets_the_same_licence_words(hub_cache, monkeypatch):
+    """shared.models.hub.download (a tab's first run) says the same, not "could not be downloaded"."""
+    import huggingface_hub
+
+    from shared.errors import ModelFilesMissing
+    from shared.models import hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", raise_gated)
+    with pytest.raises(ModelFilesMissing) as raised:
+        hub.download(NITROGEN_REPO, key="nitrogen", allow_patterns=("ng.pt",))
+    assert str(raised.value).startswith("The Hub asks you to accept the licence of `nvidia/NitroGen` first."), raised.value
 
 
 def test_no_network_gives_the_copy_elsewhere_guidance(hub_cache, tmp_path, monkeypatch):
