@@ -61,6 +61,16 @@ class _Outputs:
 PLAY_QUEUE = dict(concurrency_id="agent_play", concurrency_limit=4)
 
 
+def _wire_play(run, agent_play, inputs, outputs):
+    """Play on the page (a refusal or an early Stop lands on the status line, outputs[1]) and the named
+    /agent_play endpoint on a hidden trigger (it raises them for API clients); returns the page's event."""
+    event = run.click(on_status_line(agent_play, len(outputs), status=1), inputs, outputs, api_visibility="private",
+                      preprocess=False, show_progress="hidden", **PLAY_QUEUE)
+    gr.Button(visible=False).click(agent_play, inputs, outputs, api_name="agent_play", preprocess=False,
+                                   show_progress="hidden", **PLAY_QUEUE)
+    return event
+
+
 def build_play_section(ctx, tabs, engine_for) -> None:
     """Lay out Play inside the current gr.Tab and wire its events; `tabs` is the agent's sub-tabs (Reuse)."""
     handlers = PlayHandlers(ctx, engine_for)
@@ -131,11 +141,7 @@ def build_play_section(ctx, tabs, engine_for) -> None:
                          interactive=False, wrap=True)
     inputs = [game, scenario, seed, mode, max_seconds]
     release = lock_while_running(run, "Playing…")
-    # The page's run puts a refusal or an early Stop on the status line; the named endpoint raises it.
-    event = run.click(on_status_line(agent_play, 5, status=1), inputs, [live, status, record, video, actions],
-                      api_visibility="private", preprocess=False, show_progress="hidden", **PLAY_QUEUE)
-    gr.Button(visible=False).click(agent_play, inputs, [live, status, record, video, actions], api_name="agent_play",
-                                   preprocess=False, show_progress="hidden", **PLAY_QUEUE)
+    event = _wire_play(run, agent_play, inputs, [live, status, record, video, actions])
     release(event)
     stop.click(ctx.stop, None, None, api_visibility="private", queue=False)
     api_btn.click(agent_play_episode, inputs, [record, video, actions], api_name="agent_play_episode",

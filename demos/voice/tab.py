@@ -20,6 +20,7 @@ from shared.web.ui import AppContext, lock_while_running, on_status_line, readin
 
 from demos.voice import remote as voice_remote
 from demos.voice.handlers import OUTPUT_DEMO, VoiceHandlers, VoiceLimits
+from demos.voice.player import streaming_player
 from demos.voice.limits import CFG_ALPHA, EULER_STEPS
 from demos.voice.plans import KEY
 from demos.voice.voxtral.voices import DEFAULT_VOICE, PRESET_VOICES, grouped_choices
@@ -100,7 +101,7 @@ def _layout(limits: VoiceLimits, streaming: bool) -> SimpleNamespace:
                 elem_id="tts-examples", examples_per_page=10,
             )
         with gr.Column():
-            player = gr.Audio(
+            player = streaming_player(  # a gr.Audio whose stream opens with audio in it (player.py)
                 label="Speech", streaming=streaming, autoplay=True, interactive=False,
                 type="filepath", elem_id="tts-player",
             )

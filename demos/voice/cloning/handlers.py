@@ -20,7 +20,7 @@ from demos.voice.player import GrowingWav, streaming_player_available, to_int16
 from shared.models import hub
 from shared.errors import UserInputError
 from shared.io.outputs import save_audio_output, save_inputs
-from shared.tasks.cancel import CancelToken, Cancelled, no_progress
+from shared.tasks.cancel import CancelToken, Cancelled, NothingKept, no_progress
 from shared.web.ui import AppContext, gradio_errors, gradio_progress, resolve_seed, stopped_line
 from shared.io.uploads import uploaded_file
 from shared.tasks.zerogpu import ProgressEvent, TaskResult, drive, engine_events, gpu_task, progress_emitter
@@ -183,6 +183,8 @@ class CloneHandlers:
         # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
         for wave, info in self.run(text, reference_audio, seed, cancel, progress):
             if info is not None:
+                if info.get("cancelled") and not len(wave):  # Stop came before any audio: nothing to save
+                    raise NothingKept("Stopped before the first audio was ready: nothing was kept.")
                 path = self.save(wave, info, fmt, text, reference_audio, consent_via)
                 yield (None if self.streaming else path), path, info
             elif self.streaming:

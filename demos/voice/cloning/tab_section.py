@@ -30,6 +30,7 @@ from demos.voice.cloning.handlers import CONSENT_LABEL, OUTPUT_DEMO, CloneHandle
 from demos.voice.cloning.plans import KEY
 from demos.voice.cloning.reference import MAX_SECONDS, MIN_SECONDS
 from demos.voice.cloning.specs import ATTRIBUTION
+from demos.voice.player import streaming_player
 
 NOTICE = (
     "**Clone only voices you have the right to use.** Upload or record "
@@ -90,8 +91,8 @@ def _layout(streaming: bool) -> SimpleNamespace:
                 run_button = gr.Button("Clone voice", variant="primary", interactive=False, elem_id="clone-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="clone-stop")
         with gr.Column():
-            player = gr.Audio(label="Cloned speech", streaming=streaming, autoplay=True, interactive=False,
-                              type="filepath", elem_id="clone-player")
+            player = streaming_player(label="Cloned speech", streaming=streaming, autoplay=True, interactive=False,
+                                      type="filepath", elem_id="clone-player")
             # The progress bar has a slot of its own: over the status line it hid the words.
             progress_slot = gr.HTML("", elem_id="clone-progress", min_height=40, padding=False)
             summary = gr.Markdown("Give a reference clip and a text (or pick an example below), tick the box, "
