@@ -336,7 +336,7 @@ def summary_of(info) -> str:
     if not isinstance(info, dict) or "frames" not in info:
         return ""
     if info.get("partial"):
-        return (f"Chunk {info['chunk']} of {info['chunks']} done: the first {info.get('seconds_of_video', 0):g} s "
+        return (f"Chunk {info['chunk']} of {info['chunks']} done: the first {info.get('seconds_of_video', 0):.1f} s "
                 "are playing above; the next chunk is on its way.")
     made = (f"{plural(info['frames'], 'frame')} ({seconds_of_video(info['frames'], info.get('fps', FPS))}, "
             f"{info.get('resolution')})")
