@@ -78,10 +78,15 @@ def plan_rows(ctx: AppContext) -> list[list]:
     return [system_words.plan_row(spec.title, ctx.source(spec.key), ctx.plan(spec.key)) for spec in hub.all_specs()]
 
 
+MEMORY_WORDS = {"rss_gb": "this app", "vram_allocated_gb": "GPU memory in use",
+                "vram_reserved_gb": "GPU memory reserved", "vram_peak_gb": "GPU peak"}
+
+
 def resident_line(ctx: AppContext) -> str:
-    resident = ", ".join(f"`{e['key']}` ({'GPU' if e['gpu'] else 'CPU'}, loaded in {e['load_seconds']} s)"
+    """'Resident models: `nitrogen` (CPU, loaded in 5.3 s) · Memory: this app 0.53 GB' (words, not `rss`)."""
+    resident = ", ".join(f"`{e['key']}` ({'GPU' if e['gpu'] else 'CPU'}, loaded in {e['load_seconds']:.1f} s)"
                          for e in ctx.cache.resident()) or "none"
-    memory = " · ".join(f"{k.replace('_gb', '').replace('_', ' ')} {v} GB" for k, v in ctx.cache.memory().items())
+    memory = " · ".join(f"{MEMORY_WORDS.get(k, k)} {v:.2f} GB" for k, v in ctx.cache.memory().items())
     return f"**Resident models:** {resident} · **Memory:** {memory}"
 
 
