@@ -3,8 +3,9 @@
 Every figure below was measured (docs/BENCHMARKS.md names the command and the machine); a
 model or profile without an entry is "not measured on this kind of machine", never a guess.
 The figures are keyed by model key and by the plan they ran under (profile, and dtype where
-it changes the speed), so the System tab, the readiness lines and the start-up lines say the
-same thing. Gradio-free and torch-free.
+it changes the speed), so the System tab and the readiness lines say the same thing. A demo may
+supply its own in its ModelSpec (`speed=`); the table below holds the others. Gradio-free and
+torch-free.
 """
 from __future__ import annotations
 
@@ -71,8 +72,15 @@ MEASURED: dict[str, tuple[Measured, ...]] = {
 
 
 def measured_for(key: str, plan: PlacementPlan) -> Measured | None:
-    """The measurement of `key` under `plan`, or None where none was made."""
-    return next((m for m in MEASURED.get(key, ()) if m.matches(plan)), None)
+    """The measurement of `key` under `plan`, or None where none was made. A demo's own figures (its
+    ModelSpec's `speed`) come first, then the table above."""
+    from shared.models import hub
+
+    try:
+        own = hub.spec_for(key).speed
+    except KeyError:  # a model this app did not register
+        own = ()
+    return next((m for m in (*own, *MEASURED.get(key, ())) if m.matches(plan)), None)
 
 
 def duration_words(seconds: float) -> str:

@@ -53,6 +53,9 @@ class ModelSpec:
     # page load, which must not wait on the network, and it must work offline.
     download_gb: float | None = None
     companions: tuple[CompanionRepo, ...] = ()
+    # Measured speeds (shared.models.expected_speed.Measured), each citing docs/BENCHMARKS.md: what the
+    # System tab and the readiness lines say to expect. None measured: they say "not measured".
+    speed: tuple = ()
 
     def hub_repos(self, source_id: str | None = None) -> list[tuple[str, tuple[str, ...] | None]]:
         """Every (repo, patterns) a Hub source of this model downloads: its own first, then companions."""

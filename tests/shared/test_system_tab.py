@@ -145,3 +145,15 @@ def test_start_up_lines_say_what_is_on_disk_and_what_first_runs_download(tmp_pat
     assert not any("NitroGen" in line for line in lines[1:]), lines
     tiny = model_lines(Settings.from_args(["--tiny", "--cache-dir", str(tmp_path)]), TABS)
     assert tiny == ["Models: tiny test checkpoints (--tiny), written on first use; nothing to download."]
+
+
+def test_a_demos_own_measured_speed_comes_first(monkeypatch):
+    """A ModelSpec's `speed` (the demo's own figures) is what the words say for that plan."""
+    import dataclasses
+
+    from shared.models.expected_speed import Measured, expectation
+
+    spec = hub.spec_for("nitrogen")
+    own = Measured("cpu", "an 8-core CPU", "docs/BENCHMARKS.md, test", seconds=0.5, item="action chunk")
+    monkeypatch.setitem(hub._SPECS, "nitrogen", dataclasses.replace(spec, speed=(own,)))
+    assert expectation("nitrogen", spec.plan("cpu", CPU_BOX)) == "about 0.5 s per action chunk (measured on an 8-core CPU)"
