@@ -19,10 +19,12 @@ from demos.voice import remote as voice_remote
 from demos.voice.limits import CFG_ALPHA, EULER_STEPS, MAX_SECONDS, VOICE
 from demos.voice.plans import KEY
 from demos.voice.player import GrowingWav, streaming_player_available, to_int16
+from demos.voice.progress_words import GenerationEvent, RunTalker, generation_emitter
 from demos.voice.voxtral.config import DEFAULT_CFG_ALPHA, DEFAULT_DECODING_STEPS
 from demos.voice.voxtral.text import validate_text
 from demos.voice.voxtral.voices import DEFAULT_VOICE
 from shared.models import hub
+from shared.models.expected_speed import factor_words
 from shared.io.outputs import save_audio_output
 from shared.io.params import Number
 from shared.tasks.cancel import CancelToken, no_progress
@@ -42,14 +44,14 @@ def auto_max_seconds(text: str, cap: float) -> float:
 
 
 def summary_line(info: dict) -> str:
-    """Plain words under the player: 'First audio after 0.42 s · real-time factor 0.31 · 6.4 s of audio
-    · seed 12', then why it ended when something cut it (a limit, or Stop)."""
+    """Plain words under the player: 'First audio after 0.42 s · about 3.2× faster than real time · 6.4 s
+    of audio · seed 12', then why it ended when something cut it (a limit, or Stop)."""
     first = info.get("time_to_first_audio_s")
     rtf = info.get("real_time_factor")
     audio_s = info.get("audio_seconds", 0)
     parts = [
         f"First audio after **{first:.2f} s**" if first is not None else "No audio generated",
-        f"real-time factor **{rtf:.2f}**" if rtf is not None else None,
+        f"**{factor_words(rtf)}**" if rtf else None,
         f"{audio_s:.1f} s of audio",
         f"seed {info.get('seed')}",
     ]
@@ -58,7 +60,7 @@ def summary_line(info: dict) -> str:
     limit, cap = info.get("max_seconds"), info.get("max_seconds_limit")
     if info.get("stopped") or reason in ("cancelled", "stopped"):
         return stopped_line((info.get("timings") or {}).get("total_s"),
-                            f"Kept the first {audio_s:.1f} s of audio: play or download it above.") + " " + line
+                            f"Kept the first {audio_s:.1f} s of audio: play it above, download it below.") + " " + line
     if reason == "max_duration" and limit is not None:
         raise_it = (f"raise Max duration under Advanced (up to {cap:g} s here) to hear the rest"
                     if cap and limit < cap else "this is the longest this profile makes: split the text to say the rest")
@@ -172,7 +174,8 @@ def make_voxtral_task(ctx: AppContext):
             tts = voice_remote.voxtral_engine(ctx, report)  # the local engine, or the --remote servers
             load_s = round(time.perf_counter() - t0, 4)
             stats = SynthesisStats()
-            for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=report, stats=stats):
+            generating = generation_emitter(emit)  # told apart from loading: the time left is measured on it
+            for chunk in tts.stream(text, voice, seed, options, cancel=cancel, progress=generating, stats=stats):
                 emit(chunk)
             numbers = stats.to_dict()
             numbers.pop("codes", None)
@@ -194,9 +197,10 @@ class VoiceHandlers:
         self.task = make_voxtral_task(ctx)
 
     def run(self, text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel: CancelToken | None = None,
-            progress=None) -> Iterator[tuple]:
+            progress=None, talker: RunTalker | None = None) -> Iterator[tuple]:
         """Validate, then drive the GPU task: yields ((sample_rate, chunk), None) per audio chunk, then
-        (full wave, info); after Stop, the audio made so far with `stopped` in info."""
+        (full wave, info); after Stop, the audio made so far with `stopped` in info. With a `talker`,
+        also (None, words) whenever the progress line has news."""
         progress = progress or no_progress
         started = time.perf_counter()
         req = check_request(self.limits, text, voice, seed, cfg_alpha, euler_steps, max_seconds)  # before the model
@@ -205,7 +209,11 @@ class VoiceHandlers:
         task = self.task.off_gpu if remote else self.task
         for event in drive(task(text, req.voice, req.seed, req.options), cancel, gpu=not remote):
             if isinstance(event, ProgressEvent):
-                progress(event.fraction, event.description)
+                words = talker.hear(event) if talker else None
+                if words or not isinstance(event, GenerationEvent):  # the bar at the line's pace
+                    progress(event.fraction, event.description)
+                if words:
+                    yield None, words
             elif isinstance(event, TaskResult):
                 summary = event.value
             else:
@@ -234,19 +242,23 @@ class VoiceHandlers:
                       progress) -> Iterator[tuple]:
         """(player value, download file, summary line, info) as chunks arrive."""
         fallback, started, made_any = None, time.perf_counter(), False
+        talker = RunTalker() if progress is not None else None  # the page's line; API streams stay as they were
         # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
-        for wave, info in self.run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress):
+        for wave, info in self.run(text, voice, seed, cfg_alpha, euler_steps, max_seconds, cancel, progress, talker):
+            if wave is None:  # news for the status line only
+                yield gr.skip(), gr.skip(), info, gr.skip()
+                continue
             made_any = True
             if info is not None:
                 path = self.save(wave, info, fmt, text)
                 yield (None if self.streaming else path), path, summary_line(info), info
             elif self.streaming:
                 rate, samples = wave
-                yield (rate, to_int16(samples)), None, "Generating…", None
+                yield (rate, to_int16(samples)), None, (talker and talker.line) or "Generating…", None
             else:
                 rate, samples = wave
                 fallback = fallback or GrowingWav(self.ctx.outputs_dir, OUTPUT_DEMO, rate)
-                yield fallback.add(samples), None, "Generating…", None
+                yield fallback.add(samples), None, (talker and talker.line) or "Generating…", None
         if not made_any and cancel is not None and cancel.cancelled:
             # Stopped before the first audio: say so. The player and the download keep what they hold
             # (an earlier run's result), untouched: gr.skip() is no new value, and no new stream.

@@ -75,7 +75,7 @@ def test_cloning_example_runs_with_a_plain_summary(tiny_server, browser_page):
     page = browser_page
     page.goto(tiny_server)
     page.get_by_role("tab", name="Voice", exact=True).click()
-    page.locator("#clone-accordion").get_by_text("Clone a voice").first.click()
+    page.get_by_role("tab", name="Clone a voice (Pocket TTS)").click()
     page.locator("#clone-examples").get_by_text("one short sentence").first.click()
     page.wait_for_function("document.querySelector('#clone-text textarea').value.includes('cloned voice')",
                            timeout=30_000)

@@ -20,7 +20,7 @@ def test_cloning_stop_keeps_the_audio_made_so_far(tiny_server, browser_page):
     page = browser_page
     page.goto(tiny_server)
     page.get_by_role("tab", name="Voice", exact=True).click()
-    page.locator("#clone-accordion").get_by_text("Clone a voice").first.click()
+    page.get_by_role("tab", name="Clone a voice (Pocket TTS)").click()
     page.locator("#clone-examples").get_by_text("one short sentence").first.click()
     page.locator("#clone-reference audio, #clone-reference .waveform-container").first.wait_for(
         state="attached", timeout=30_000)

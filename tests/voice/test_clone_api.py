@@ -27,7 +27,7 @@ def test_clone_voice_on_the_tiny_app(client, tmp_path):
 
 
 def test_browser_clone_in_the_voice_tab(browser_page, tiny_server, tmp_path):
-    """The section inside the app: Voice tab -> "Clone a voice" accordion, upload, consent, audio back."""
+    """The section inside the app: Voice tab -> "Clone a voice" sub-tab, upload, consent, audio back."""
     sr = 24_000
     t = np.arange(3 * sr) / sr
     tone = 0.25 * sum(np.sin(2 * np.pi * 230 * k * t) / k for k in range(1, 6)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
@@ -37,7 +37,7 @@ def test_browser_clone_in_the_voice_tab(browser_page, tiny_server, tmp_path):
     page = browser_page
     page.goto(tiny_server)
     page.get_by_role("tab", name="Voice", exact=True).click()
-    page.locator("#clone-accordion").get_by_text("Clone a voice").first.click()
+    page.get_by_role("tab", name="Clone a voice (Pocket TTS)").click()
     page.locator("#clone-reference input[type=file]").set_input_files(str(reference))
     page.locator("#clone-text textarea").fill("Hello from the Voice tab.")
     page.locator("#clone-consent input[type=checkbox]").check()

@@ -131,4 +131,4 @@ def test_cloning_info_and_consent_record():
     assert cloning.consent_record("api call")["statement"] == cloning.API_CONSENT
     assert cloning.consent_record("consent checkbox")["statement"] == cloning.CONSENT_LABEL
     filled = cloning.reuse_fill({"text": "hi", "seed": 1}, {})
-    assert filled["consent"] is False and filled["text"] == "hi" and "accordion" in filled
+    assert filled["consent"] is False and filled["text"] == "hi" and "mode" in filled

@@ -17,7 +17,9 @@ from demos.voice.cloning import engine
 from demos.voice.cloning.plans import KEY
 from demos.voice.cloning.reference import SAMPLE_RATE, prepare_reference
 from demos.voice.player import GrowingWav, streaming_player_available, to_int16
+from demos.voice.progress_words import GenerationEvent, RunTalker, generation_emitter
 from shared.models import hub
+from shared.models.expected_speed import factor_words
 from shared.errors import UserInputError
 from shared.io.outputs import save_audio_output, save_inputs
 from shared.tasks.cancel import CancelToken, Cancelled, NothingKept, no_progress
@@ -37,13 +39,13 @@ def clone_summary(info) -> str:
     timings = info.get("timings") or {}
     first, rtf, audio_s = timings.get("first_audio_s"), info.get("real_time_factor"), info.get("audio_seconds", 0)
     parts = [f"First audio after **{first:.2f} s**" if first is not None else "No audio generated",
-             f"real-time factor **{rtf:.2f}**" if rtf is not None else None,
+             f"**{factor_words(rtf)}**" if rtf else None,
              f"{audio_s:.1f} s of audio from a {info.get('reference_seconds', 0):.1f} s reference",
              "voice reused from the cache" if info.get("voice_cache") == "hit" else None,
              f"seed {info.get('seed')}"]
     line = " · ".join(p for p in parts if p)
     if info.get("cancelled"):
-        return stopped_line(timings.get("total_s"), f"Kept the first {audio_s:.1f} s: play or download it above.") + " " + line
+        return stopped_line(timings.get("total_s"), f"Kept the first {audio_s:.1f} s: play it above, download it below.") + " " + line
     return line
 
 
@@ -115,7 +117,8 @@ def make_clone_task(ctx: AppContext):
             cloner = voice_remote.cloning_engine(ctx, report)  # the local cloner, or the --remote servers
             load_s = round(time.perf_counter() - t0, 4)
             try:
-                for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=report):
+                generating = generation_emitter(emit)  # told apart from loading: the time left is measured on it
+                for chunk in cloner.stream(text, reference, seed, cancel=cancel, progress=generating):
                     emit(chunk.wave)
             except Cancelled:
                 pass
@@ -135,9 +138,10 @@ class CloneHandlers:
         self.streaming = streaming_player_available()
 
     def run(self, text: str, reference_audio: str | None, seed, cancel: CancelToken | None = None,
-            progress=None) -> Iterator[tuple]:
+            progress=None, talker: RunTalker | None = None) -> Iterator[tuple]:
         """Validate, prepare the reference, drive the GPU task: yields (chunk wave, None) per piece, then
-        (full wave, info); after Stop, the audio made so far with `cancelled` in info."""
+        (full wave, info); after Stop, the audio made so far with `cancelled` in info. With a `talker`,
+        also (None, words) whenever the progress line has news."""
         progress = progress or no_progress
         text, reference_audio = check_request(text, reference_audio)
         started = time.perf_counter()
@@ -150,7 +154,11 @@ class CloneHandlers:
         task = self.task.off_gpu if remote else self.task
         for event in drive(task(text, reference, seed), cancel, gpu=not remote):
             if isinstance(event, ProgressEvent):
-                progress(event.fraction, event.description)
+                words = talker.hear(event) if talker else None
+                if words or not isinstance(event, GenerationEvent):  # the bar at the line's pace
+                    progress(event.fraction, event.description)
+                if words:
+                    yield None, words
             elif isinstance(event, TaskResult):
                 summary = event.value
             else:
@@ -178,19 +186,23 @@ class CloneHandlers:
         return final
 
     def stream_pieces(self, text, reference_audio, seed, fmt, cancel, progress, consent_via="api call") -> Iterator[tuple]:
-        """(chunk for the player, file, info) as pieces arrive."""
+        """(chunk for the player, file, info, status line) as pieces arrive."""
         fallback = GrowingWav(self.ctx.outputs_dir, OUTPUT_DEMO, SAMPLE_RATE) if not self.streaming else None
+        talker = RunTalker() if progress is not None else None  # the page's line; API streams stay as they were
         # On the request thread: spaces reads the Gradio request (and its X-IP-Token) from it.
-        for wave, info in self.run(text, reference_audio, seed, cancel, progress):
-            if info is not None:
+        for wave, info in self.run(text, reference_audio, seed, cancel, progress, talker):
+            line = (talker and talker.line) or gr.skip()
+            if wave is None:  # news for the status line only
+                yield gr.skip(), gr.skip(), gr.skip(), info
+            elif info is not None:
                 if info.get("cancelled") and not len(wave):  # Stop came before any audio: nothing to save
                     raise NothingKept("Stopped before the first audio was ready: nothing was kept.")
                 path = self.save(wave, info, fmt, text, reference_audio, consent_via)
-                yield (None if self.streaming else path), path, info
+                yield (None if self.streaming else path), path, info, clone_summary(info)
             elif self.streaming:
-                yield (SAMPLE_RATE, to_int16(wave)), None, None
+                yield (SAMPLE_RATE, to_int16(wave)), None, None, line
             else:
-                yield fallback.add(wave), None, None  # no ffmpeg: the audio so far as one WAV
+                yield fallback.add(wave), None, None, line  # no ffmpeg: the audio so far as one WAV
 
     # ------------------------------------------------------------ events (signatures are the API)
     @gradio_errors
@@ -223,7 +235,8 @@ class CloneHandlers:
             seed: Random seed for the sampling noise; -1 picks one (reported in info).
         """
         with self.ctx.cancel_scope(request) as cancel:
-            yield from self.stream_pieces(text, reference_audio, seed, "wav", cancel, None)
+            for player, file, info, _line in self.stream_pieces(text, reference_audio, seed, "wav", cancel, None):
+                yield player, file, info
 
     @gradio_errors
     def clone_from_ui(self, text, reference_audio, seed, consent, fmt, request: gr.Request, progress=gr.Progress()):
@@ -235,5 +248,5 @@ class CloneHandlers:
 
 def reuse_fill(values: dict, sidecar: dict) -> dict:
     """History's "Reuse settings": the saved reference comes back, the consent box must be ticked again,
-    and the section's accordion opens (dropped by the registry where the section has none)."""
-    return {**values, "consent": False, "accordion": gr.Accordion(open=True)}
+    and the Voice tab switches to the cloning sub-tab (dropped by the registry where there is none)."""
+    return {**values, "consent": False, "mode": gr.Tabs(selected="clone")}

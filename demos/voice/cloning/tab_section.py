@@ -93,8 +93,6 @@ def _layout(streaming: bool) -> SimpleNamespace:
         with gr.Column():
             player = streaming_player(label="Cloned speech", streaming=streaming, autoplay=True, interactive=False,
                                       type="filepath", elem_id="clone-player")
-            # The progress bar has a slot of its own: over the status line it hid the words.
-            progress_slot = gr.HTML("", elem_id="clone-progress", min_height=40, padding=False)
             summary = gr.Markdown("Give a reference clip and a text (or pick an example below), tick the box, "
                                   "then press Clone voice.", elem_id="clone-summary", min_height=64, container=True)
             download = gr.File(label="Download", interactive=False, elem_id="clone-download")
@@ -102,16 +100,15 @@ def _layout(streaming: bool) -> SimpleNamespace:
                 info = gr.JSON(label="Info", elem_id="clone-info")
     # The reference is espeak-ng reading a fixed text, made by demos/assets/make.py (see PROVENANCE.md).
     # Examples fill the reference and the text, never the consent box: that stays the person's own act.
-    texts = ["Hello, this is a cloned voice reading one short sentence.",
-             "The weather is lovely today; let's walk along the river."]
+    texts = {"Synthetic voice · one short sentence": "Hello, this is a cloned voice reading one short sentence.",
+             "Synthetic voice · a walk by the river": "The weather is lovely today; let's walk along the river."}
     gr.Examples(
-        examples=[[asset("voice_reference.flac"), text] for text in texts],
+        examples=[[asset("voice_reference.flac"), text] for text in texts.values()],
         inputs=[ui.reference_audio, ui.text], label="Examples: a synthetic reference voice (espeak-ng)",
-        example_labels=[f"Synthetic voice: {text}" for text in texts], elem_id="clone-examples",
+        example_labels=list(texts), elem_id="clone-examples",
     )
     return SimpleNamespace(**vars(ui), consent=consent, consent_reason=consent_reason, run_button=run_button,
-                           stop_button=stop_button, player=player, download=download, summary=summary, info=info,
-                           progress_slot=progress_slot)
+                           stop_button=stop_button, player=player, download=download, summary=summary, info=info,)
 
 
 def _wire(ctx: AppContext, handlers: CloneHandlers, ui: SimpleNamespace) -> None:
@@ -128,7 +125,8 @@ def _wire(ctx: AppContext, handlers: CloneHandlers, ui: SimpleNamespace) -> None
     ui_event = ui.run_button.click(
         on_status_line(handlers.clone_from_ui, 4, status=3), [*params, ui.consent, ui.fmt],
         [ui.player, ui.download, ui.info, ui.summary],
-        api_visibility="private", preprocess=False, show_progress_on=[ui.progress_slot], **queue,
+        # The bar shows on the download box (empty until the run ends), never over the status line's words.
+        api_visibility="private", preprocess=False, show_progress_on=[ui.download], **queue,
     )
     release_run(ui_event)
     # Stop cancels the run's token, not the event: the run ends itself and returns what it made.

@@ -28,6 +28,7 @@ from shared.models.offload import execution_device, quantize_int8_weight_only, t
 from shared.tasks.cancel import Cancelled, CancelToken, Progress, no_progress
 
 from . import checkpoint
+from .frame_plan import FramePlan
 from .config import DEFAULT_CFG_ALPHA, END_AUDIO, VoxtralConfig
 from .model import VoxtralTTSModel
 from .text import DEFAULT_MAX_CHARS, SEGMENT_CHARS, split_sentences, validate_text
@@ -347,14 +348,14 @@ class VoxtralEngine:
             chunk = AudioChunk(samples=samples, sample_rate=self.sample_rate, index=index, frames_done=len(decoder.frames))
             index += 1
             return chunk
-
+        plan = FramePlan(segments, segment_frame_budget, max_frames, self.cfg.codec.frame_rate, progress)
         try:
             for n, segment in enumerate(segments):
                 remaining = max_frames - len(decoder.frames)
                 if remaining <= 0:
                     break
-                budget = min(remaining, segment_frame_budget(segment, self.cfg.codec.frame_rate))
-                progress(n / len(segments), f"Sentence group {n + 1} of {len(segments)}")
+                budget = min(remaining, plan.budgets[n])
+                plan.start_group(n, len(decoder.frames), budget)
                 gen = self.iter_frames(
                     segment, voice, noise,
                     cfg_alpha=options.cfg_alpha, n_steps=options.n_steps,
@@ -370,6 +371,7 @@ class VoxtralEngine:
                         stats.stop_reason = stop.value if budget == remaining or stop.value != "max_duration" else "segment_budget"
                         break
                     decoder.push(codes)
+                    plan.report(len(decoder.frames))
                     target = options.first_chunk_frames if decoder.decoded == 0 else options.chunk_frames
                     if decoder.pending >= target:
                         yield emit(decoder.flush())
