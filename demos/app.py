@@ -30,13 +30,18 @@ DELETE_CACHE = (3600, 24 * 3600)  # every hour, delete Gradio temp files older t
 
 INTRO = """# release-hub
 This year's open-weight releases (speech, long video, a game agent) on your own GPU, a ZeroGPU Space or a script.
-Every tab is also an API: [Use via API](?view=api)."""
+Every tab is also an API that a script can call: *Use via API* shows how."""
+# Opens Gradio's API page from the intro, on a phone too. A plain link to `?view=api` cannot: Gradio 6.31 opens
+# the page from that address only after its footer button has loaded the docs.
+OPEN_API_PAGE_JS = "() => { document.querySelector('footer .show-api')?.click(); }"
 
 # The page's own CSS, for every tab (each tab's layout is its own). Kept small: Gradio's theme does the rest.
 APP_CSS = """
-/* A phone shows the intro's API link as a button-sized target (the footer's link is hidden there). */
-#app-intro a[href="?view=api"] { display: inline-block; padding: 2px 0; font-weight: 600; }
-/* On a phone the page title takes one short line, so each tab's form starts in the first screen. */
+/* Gradio hides the footer's "Use via API" up to 640 px wide; its API page works there, so show it. (Outside
+   @media: Gradio scopes the rules inside one to the page's content, and the footer is not in it.) */
+footer .show-api { display: flex !important; }
+footer .show-api-divider { display: block !important; }
+/* On a phone, a smaller title, so each tab's form starts in the first screen. */
 @media (max-width: 640px) {
   #app-intro h1 { font-size: 1.6rem; margin-bottom: 0.25rem; }
 }
@@ -112,7 +117,11 @@ def build_app(settings: Settings) -> gr.Blocks:
     # known_playable: our own example files skip Gradio's ffprobe at start (shared/web/example_media.py).
     with (GuardedBlocks(title="release-hub", delete_cache=DELETE_CACHE) as app,
           known_playable(playable_media())):
-        gr.Markdown(INTRO, elem_id="app-intro")
+        with gr.Row(equal_height=False):  # the button beside the intro; on a phone, on the line under it
+            with gr.Column(scale=1, min_width=320):
+                gr.Markdown(INTRO, elem_id="app-intro")
+            open_api = gr.Button("Use via API", size="sm", elem_id="app-open-api", scale=0, min_width=120)
+        open_api.click(None, js=OPEN_API_PAGE_JS, api_visibility="private", queue=False)
         # "wrap": on a phone every tab stays one tap away on a second row, not behind Gradio's "..." menu.
         with gr.Tabs(overflow_behavior="wrap") as tabs:
             for demo in demos:

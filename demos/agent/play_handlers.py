@@ -93,7 +93,7 @@ def status_markdown(spec: EpisodeSpec, stats: dict, pad: dict | None = None, fin
     if spec.mode == "lockstep":
         slow = stats.get("slowdown")
         pace = ("the game waits for each chunk of actions" +
-                (f"; it plays **{slow:.1f}x slower than real time**" if slow and slow > 1.05 else
+                (f"; it plays **{slow:.1f}× slower than real time**" if slow and slow > 1.05 else
                  ", at real-time speed" if slow else ""))
         head = f"**Lockstep**: {pace}."
     else:
@@ -102,7 +102,8 @@ def status_markdown(spec: EpisodeSpec, stats: dict, pad: dict | None = None, fin
     model = stats.get("model_s_last")
     line = (f"Score **{stats.get('score')}** · health {stats.get('health'):g} · kills {stats.get('kills')} · "
             f"ammo {stats.get('ammo')} · game time {_seconds(stats.get('game_time_s'))} of {spec.max_seconds:g} s · "
-            f"chunks {stats.get('chunks')} · model {model * 1000:.0f} ms/chunk" if model is not None else
+            f"chunks {stats.get('chunks')} · the model takes {model * 1000:.0f} ms per chunk"
+            if model is not None else
             f"Score **{stats.get('score')}** · game time {_seconds(stats.get('game_time_s'))}")
     parts = [final or head, line]
     if pad is not None:

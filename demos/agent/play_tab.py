@@ -17,8 +17,8 @@ from .play.mapping import MAPPINGS, STICK_DEAD_ZONE
 from .play.specs import GAME, MAX_SECONDS, MODE, SCENARIO
 from .play_handlers import INPUT_NAMES, PlayHandlers
 
-PLAY_INTRO = """**NitroGen plays Doom on the server**: each new frame goes in, its 18 gamepad moves drive the game, and the
-next frame goes back in. A random player then plays the same level with the same seed, so the two scores compare."""
+PLAY_INTRO = """**NitroGen plays Doom on the server**, move by move, then a random player plays the same level so the
+scores compare."""
 
 # Folded under "How Play works": the loop in detail, for a person who wants to read the numbers closely.
 PLAY_DETAILS = """The latest frame goes through the same engine and preprocessing as **Frame**; its 18 actions (0.3 seconds
@@ -71,6 +71,17 @@ def _wire_play(run, agent_play, inputs, outputs):
     return event
 
 
+def _details() -> None:
+    """"How Play works", folded: the loop, the two modes and the gamepad mapping."""
+    with gr.Accordion("How Play works", open=False, elem_id="agent-play-details"):
+        gr.Markdown(PLAY_DETAILS)
+        with gr.Accordion("Gamepad -> Doom mapping", open=False, elem_id="agent-play-mapping"):
+            gr.Markdown(f"Stick dead zone {STICK_DEAD_ZONE} (rescaled beyond it); the model's stick y points "
+                        "down. Each tic takes the action in effect at its start (the model acts 60 times a second).")
+            gr.Dataframe(value=MAPPINGS["vizdoom"].table(), headers=["pad", "Doom control", "how"],
+                         interactive=False, wrap=True)
+
+
 def build_play_section(ctx, tabs, engine_for) -> None:
     """Lay out Play inside the current gr.Tab and wire its events; `tabs` is the agent's sub-tabs (Reuse)."""
     handlers = PlayHandlers(ctx, engine_for)
@@ -119,8 +130,9 @@ def build_play_section(ctx, tabs, engine_for) -> None:
             seed = gr.Number(value=0, precision=0, label="Seed for the game and the model (-1 picks one at random)",
                              elem_id="agent-play-seed")
             with gr.Row():
-                run = gr.Button("Play", variant="primary", elem_id="agent-play-run")
-                stop = gr.Button("Stop", variant="stop", elem_id="agent-play-stop")
+                # min_width: side by side on a phone too, so the game follows the buttons at once.
+                run = gr.Button("Play", variant="primary", elem_id="agent-play-run", min_width=80)
+                stop = gr.Button("Stop", variant="stop", elem_id="agent-play-stop", min_width=80)
             api_btn = gr.Button("agent_play_episode (API)", visible=False)
         with gr.Column(scale=2):
             status = gr.Markdown("Pick a scenario and press Play.", label="Status", show_label=False,
@@ -131,14 +143,7 @@ def build_play_section(ctx, tabs, engine_for) -> None:
             video = gr.Video(label="Episode (overlay)", elem_id="agent-play-video", interactive=False)
             actions = gr.File(label="Actions, rewards, stats (JSON)", elem_id="agent-play-actions")
             record = gr.JSON(label="Chunk / final record", elem_id="agent-play-record")
-    # Below the result, not between the Play button and it (on a phone the columns stack).
-    with gr.Accordion("How Play works", open=False, elem_id="agent-play-details"):
-        gr.Markdown(PLAY_DETAILS)
-        with gr.Accordion("Gamepad -> Doom mapping", open=False, elem_id="agent-play-mapping"):
-            gr.Markdown(f"Stick dead zone {STICK_DEAD_ZONE} (rescaled beyond it); the model's stick y points "
-                        "down. Each tic takes the action in effect at its start (the model acts 60 times a second).")
-            gr.Dataframe(value=MAPPINGS["vizdoom"].table(), headers=["pad", "Doom control", "how"],
-                         interactive=False, wrap=True)
+    _details()  # below the result, not between the Play button and it (on a phone the columns stack)
     inputs = [game, scenario, seed, mode, max_seconds]
     release = lock_while_running(run, "Playing…")
     event = _wire_play(run, agent_play, inputs, [live, status, record, video, actions])

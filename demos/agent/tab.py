@@ -121,8 +121,9 @@ def _video_layout(limits: AgentLimits) -> SimpleNamespace:
             seed = gr.Number(value=API_SEED, precision=0, label="Seed (-1 picks one at random)",
                              elem_id="agent-video-seed")
             with gr.Row():
-                run = gr.Button("Run the agent", variant="primary", elem_id="agent-video-run")
-                stop = gr.Button("Stop", variant="stop", elem_id="agent-video-stop")
+                # min_width: side by side on a phone too, so the result follows the buttons at once.
+                run = gr.Button("Run the agent", variant="primary", elem_id="agent-video-run", min_width=100)
+                stop = gr.Button("Stop", variant="stop", elem_id="agent-video-stop", min_width=80)
         with gr.Column():  # on a phone this column stacks right under the buttons
             # Progress (and queue position) show here, not over the previous results.
             status = gr.Markdown("Upload a clip (or pick an example below) and press Run the agent.",

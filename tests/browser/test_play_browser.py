@@ -37,7 +37,7 @@ def test_play_shows_live_frames_and_stop_keeps_the_episode(tiny_server, browser_
     (SCREENSHOTS.parent / "play_live_fps.json").write_text(json.dumps({"distinct_frames_per_s": round(shown_fps, 2)}))
     assert len(seen) >= 4, f"the live frame changed only {len(seen) - 1} times in 120 s"
     status = page.locator("#agent-play-status").inner_text()
-    assert "Lockstep" in status and "Score" in status and "ms/chunk" in status and "Pad:" in status
+    assert "Lockstep" in status and "Score" in status and "ms per chunk" in status and "Pad:" in status
     save_screenshot(page, "play-live")
     assert "of 60 s" in status and page.locator("#agent-play-run").is_disabled(), "the episode is not playing"
     text = stop_run(page, "play", stop="#agent-play-stop", line="#agent-play-status", run="#agent-play-run",
