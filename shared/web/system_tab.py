@@ -6,17 +6,13 @@ system-refresh, system-unload, system-status, ...) are what tests and people's s
 """
 from __future__ import annotations
 
-import logging
-
 import gradio as gr
 
 from shared.io.params import Choice
-from shared.models import hub, model_manager
+from shared.models import hub
 from shared.tasks import zerogpu
 from shared.web import system_words
 from shared.web.ui import AppContext, gradio_errors, refresh_on_load
-
-log = logging.getLogger(__name__)
 
 SYSTEM_REFRESH_S = 5  # the System tab re-reads memory and resident models this often while it is shown
 REMOTE_COLUMNS = ["model family", "server", "healthy", "health check ms", "first byte ms", "requests", "failures", "last error"]
