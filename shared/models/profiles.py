@@ -85,6 +85,27 @@ def plan_for(plan_fn: PlanFn, profile: str, hw: HardwareInfo) -> PlacementPlan:
     return plan_fn(profile, hw)
 
 
+# Host RAM the operating system and the app itself keep beside a model's own measured peak (GB).
+HOST_RESERVE_GB = 1.0
+# CPU dtypes from the most precise to the smallest: a host gets the first one whose peak fits.
+CPU_DTYPES_MOST_PRECISE_FIRST = ("float32", "bfloat16")
+
+
+def host_ram_needed(peak_rss_gb: float) -> float:
+    """What a CPU plan needs of the host: the model's measured peak RSS plus the reserve."""
+    return round(peak_rss_gb + HOST_RESERVE_GB, 1)
+
+
+def cpu_dtype_for_host(peak_rss_gb: dict[str, float], hw: HardwareInfo) -> str | None:
+    """The most precise dtype whose measured peak RSS (plus the reserve) fits this host's RAM,
+    or None where none does. Total RAM, as the readiness line counts it: the plan describes
+    the machine, not what other programs hold at this moment."""
+    for dtype in CPU_DTYPES_MOST_PRECISE_FIRST:
+        if dtype in peak_rss_gb and host_ram_needed(peak_rss_gb[dtype]) <= hw.ram_total_gb:
+            return dtype
+    return None
+
+
 def _fits(plans: Iterable[PlacementPlan], hw: HardwareInfo) -> bool:
     return all(
         plan.vram_gb <= hw.vram_free_gb and plan.host_ram_gb <= hw.ram_available_gb

@@ -54,3 +54,23 @@ def test_plan_component_fallback_and_dict():
     assert plan.component("transformer") == ComponentPlacement("cuda", "bfloat16")
     assert plan.to_dict()["components"]["text_encoder"] == {"device": "cpu", "dtype": "float32"}
     assert plan.on_gpu
+
+
+# A model whose measured CPU peak RSS is 20.5 GB in float32 and 7.2 GB in bf16 (real-size Voxtral-4B).
+PEAKS = {"float32": 20.5, "bfloat16": 7.2}
+
+
+@pytest.mark.parametrize("ram_gb, expected", [(64.0, "float32"), (16.0, "bfloat16"), (6.0, None)])
+def test_cpu_dtype_for_host_takes_the_most_precise_dtype_whose_measured_peak_fits(ram_gb, expected):
+    from shared.models.profiles import cpu_dtype_for_host
+
+    assert cpu_dtype_for_host(PEAKS, hw(0, ram=ram_gb, cuda=False)) == expected
+
+
+def test_cpu_dtype_for_host_keeps_room_for_the_system():
+    from shared.models.profiles import HOST_RESERVE_GB, cpu_dtype_for_host, host_ram_needed
+
+    # Exactly the peak is not enough: the operating system and the app need their reserve too.
+    assert cpu_dtype_for_host(PEAKS, hw(0, ram=20.5, cuda=False)) == "bfloat16"
+    assert cpu_dtype_for_host(PEAKS, hw(0, ram=20.5 + HOST_RESERVE_GB, cuda=False)) == "float32"
+    assert host_ram_needed(7.2) == round(7.2 + HOST_RESERVE_GB, 1)

@@ -42,6 +42,37 @@ def _check_names(found: dict[str, tuple[int, ...]], expected: dict[str, tuple[in
             raise ModelLoadError(f"{path}: tensor '{name}' has shape {list(found[name])}, params.json implies {list(shape)}.")
 
 
+_STORED_DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32}
+
+
+def _read_converted(path: Path, names, dtype: torch.dtype, device) -> dict[str, torch.Tensor]:
+    """Each tensor read with plain file reads, then converted, one at a time.
+
+    Converting from safetensors' memory map leaves every page read resident in this process
+    beside the converted copies until the file closes: the 8 GB bf16 file on top of 16 GB of
+    float32 weights (docs/BENCHMARKS.md, "Voice: real-size Voxtral-4B on the CPU"). Plain
+    reads hold one stored tensor at a time. The names and shapes were checked already.
+    """
+    import json
+
+    state = {}
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        header, base = json.loads(f.read(size)), 8 + size
+        for name in names:
+            info = header[name]
+            if info["dtype"] not in _STORED_DTYPES:
+                raise ModelLoadError(f"{path}: tensor '{name}' is stored as {info['dtype']}, not as a float type.")
+            start, end = info["data_offsets"]
+            raw = torch.empty(end - start, dtype=torch.uint8)
+            f.seek(base + start)
+            if f.readinto(raw.numpy()) != end - start:
+                raise ModelLoadError(f"{path}: tensor '{name}' is cut short (the file is truncated).")
+            stored = raw.view(_STORED_DTYPES[info["dtype"]]).reshape(info["shape"])
+            state[name] = stored.to(device=device, dtype=dtype)
+    return state
+
+
 def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> VoxtralTTSModel:
     """Build the model from params.json and copy every tensor in, strictly."""
     from safetensors import safe_open
@@ -59,10 +90,14 @@ def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: s
     with handle as f:
         found = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
         _check_names(found, expected, path)
-        # Build on the meta device and assign loaded tensors: no second copy of the weights.
-        with torch.device("meta"):
-            model = VoxtralTTSModel(config)
-        state = {name: f.get_tensor(name).to(device=device, dtype=dtype) for name in expected}
+        converts = any(_STORED_DTYPES.get(f.get_slice(name).get_dtype()) != dtype for name in expected)
+        # Stored dtype kept: the tensors stay views of safetensors' memory map (no copy at all).
+        state = None if converts else {name: f.get_tensor(name).to(device=device) for name in expected}
+    if state is None:
+        state = _read_converted(path, expected, dtype, device)
+    # Build on the meta device and assign loaded tensors: no second copy of the weights.
+    with torch.device("meta"):
+        model = VoxtralTTSModel(config)
     model.load_state_dict(state, strict=True, assign=True)
     model.eval().requires_grad_(False)
     with torch.no_grad():
