@@ -426,8 +426,9 @@ def is_quantized_linear(module: torch.nn.Module, fqn: str) -> bool:
 def load_engine(model_dir: Path, plan) -> VoxtralEngine:
     """`ctx.load` loader: the engine placed as the PlacementPlan says.
 
-    Off CUDA every plan runs in float32 on the CPU (bf16 matmuls are slow there).
+    A CPU plan's own dtype is used (bf16 where the host lacks RAM for float32); a GPU plan
+    running on a machine without CUDA falls back to float32 (bf16 matmuls are slower on a CPU).
     """
     device = execution_device(plan)
-    dtype = torch_dtype(plan.dtype) if device.type == "cuda" else torch.float32
+    dtype = torch_dtype(plan.dtype) if device.type == "cuda" or plan.device == "cpu" else torch.float32
     return VoxtralEngine.load(model_dir, device=str(device), dtype=dtype, quantization=plan.quantization)
