@@ -10,7 +10,7 @@ import time
 
 from demos.voice.voxtral.voices import LANGUAGES, language_of
 
-STOPPED_BADGE = "⏹ Stopped"
+STOPPED_BADGE = "■ Stopped"
 KIND_NAMES = {"voice_voxtral": "Voice", "voice_clone": "Voice clone", "video": "Long video",
               "agent_frame": "Game agent · frame", "agent_video": "Game agent · video", "agent_play": "Game agent · Play"}
 TEXT_IN_LABEL = 40  # characters of a cloned voice's text shown in its label

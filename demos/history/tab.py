@@ -60,10 +60,14 @@ def _layout() -> SimpleNamespace:
         fav_f = gr.Checkbox(value=False, label="Favourites only", elem_id="history-favourites-only")
         refresh = gr.Button("Refresh", elem_id="history-refresh")
     # Pictures through a Gallery, a file component: its stored files are handed out bound to their owner.
-    thumbs = gr.Gallery(value=[], label="Results", columns=5, height="auto", allow_preview=False,
-                        buttons=[], interactive=False, elem_id="history-thumbs")
-    table = gr.Dataframe(headers=TABLE_HEADERS, value=[], show_label=False, interactive=False, wrap=True,
-                         column_widths=["22%", "70%", "8%"], elem_id="history-table")
+    # Beside the rows on a wide screen, above them on a phone (the Row wraps below two minimum widths).
+    # Three columns: Gradio's grid gives each at least 100 px, so more would scroll sideways on a phone.
+    with gr.Row(equal_height=False):
+        thumbs = gr.Gallery(value=[], label="Results", columns=3, height=360, object_fit="contain",
+                            allow_preview=False, buttons=[], interactive=False, scale=2, min_width=320,
+                            elem_id="history-thumbs")
+        table = gr.Dataframe(headers=TABLE_HEADERS, value=[], show_label=False, interactive=False, wrap=True,
+                             column_widths=["24%", "68%", "8%"], scale=3, min_width=320, elem_id="history-table")
     with gr.Row():
         prev_btn = gr.Button("← Newer", elem_id="history-prev", size="sm")
         page_info = gr.Markdown("", elem_id="history-page")

@@ -99,7 +99,7 @@ def test_rows_and_the_space_line():
     (row,) = history.rows([item], now=1_700_000_000 + 60)
     when, what, star = row
     assert when.startswith("today ") and star == "★"
-    assert what.startswith("Long video · Helios-Mid · 65 frames · ⏹ Stopped — “x") and what.endswith("…”")
+    assert what.startswith("Long video · Helios-Mid · 65 frames · ■ Stopped — “x") and what.endswith("…”")
     assert "video/1" not in what and "helios-mid" not in what
     use = {"used_bytes": 1536, "limit_bytes": 2 * GB, "items": 4, "favourites": 1}
     line = history.usage_line(use, Path("/data/outputs"))

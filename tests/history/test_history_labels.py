@@ -41,5 +41,5 @@ def test_stopped_runs_are_marked_from_what_each_tab_stores():
     entry = entry_from_sidecar("video", "20260101-000000-0123456789ab", finished, 0.0)
     assert (entry.stopped, entry.frames) == (False, 65)
     stopped = labels.headline(_item(demo="video", model="helios-distilled", frames=33, stopped=True))
-    assert stopped.startswith("**Long video · Helios-Distilled · 33 frames** · **⏹ Stopped**")
+    assert stopped.startswith("**Long video · Helios-Distilled · 33 frames** · **■ Stopped**")
     assert "Stopped" not in labels.headline(_item(demo="video", model="helios-distilled", frames=33))
