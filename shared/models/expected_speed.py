@@ -30,6 +30,7 @@ class Measured:
     seconds: float | None = None  # seconds per `item`
     item: str = ""  # "action chunk", "5 s of video"
     at_least: bool = False  # a lower bound: measured at a smaller size than a real request
+    first_output_s: float | None = None  # seconds to the first audio (streamed speech)
 
     def matches(self, plan: PlacementPlan) -> bool:
         return self.profile == plan.profile and self.dtype in (None, plan.dtype)
@@ -49,18 +50,8 @@ def _helios(passes: int) -> tuple[Measured, ...]:
                      item="5 s of video", at_least=True),)
 
 
-# Voxtral-4B on the CPU, real size, 2 threads. SLOT for the real-size measurement
-# (benchmarks/voice_voxtral_cpu_realsize.py, docs/BENCHMARKS.md voice section): until it lands, the
-# first look recorded in issue #23 (1.6 s of audio: fp32 ~20x, bf16 ~26x slower than real time).
-VOXTRAL_CPU = (
-    Measured("cpu", TWO_CORE_CPU, "issue #23, first look at real-size Voxtral-4B on the CPU",
-             dtype="float32", realtime_factor=20.0),
-    Measured("cpu", TWO_CORE_CPU, "issue #23, first look at real-size Voxtral-4B on the CPU",
-             dtype="bfloat16", realtime_factor=26.0),
-)
-
+# Voxtral supplies its own figures (demos/voice/specs.py from MEASURED_CPU_SPEED in its plans.py).
 MEASURED: dict[str, tuple[Measured, ...]] = {
-    "voxtral": VOXTRAL_CPU,
     "pocket": (Measured("cpu", TWO_CORE_CPU, "docs/BENCHMARKS.md, Voice cloning: Pocket TTS (RTF 0.45)",
                         realtime_factor=0.45),),
     "nitrogen": (Measured("cpu", TWO_CORE_CPU, "docs/BENCHMARKS.md, Game agent: NitroGen (1.78 s per chunk)",
@@ -114,7 +105,8 @@ def is_impractical(m: Measured | None) -> bool:
 def speed_words(m: Measured) -> str:
     """The measured speed alone: 'about 20× slower than real time' / 'about 1.8 s per action chunk'."""
     if m.realtime_factor is not None:
-        return factor_words(m.realtime_factor)
+        first = f", first audio after {duration_words(m.first_output_s)}" if m.first_output_s else ""
+        return factor_words(m.realtime_factor) + first
     when = f"{'at least ' if m.at_least else ''}{duration_words(m.seconds)}"
     if is_impractical(m):
         return f"impractical here: {when} for {m.item}"
