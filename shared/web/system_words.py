@@ -10,7 +10,9 @@ from shared.models.profiles import PlacementPlan
 from shared.models.readiness import shortfall
 
 PLAN_COLUMNS = ["Model", "Weights from", "Runs on", "Precision", "Offloading", "GPU memory", "Host RAM"]
-PLAN_COLUMN_WIDTHS = ["17%", "17%", "9%", "14%", "23%", "10%", "10%"]
+# Fixed widths, not shares of the screen: on a phone the table scrolls sideways inside its fold
+# instead of squeezing headers into one letter per line ("devic e").
+PLAN_COLUMN_WIDTHS = ["190px", "170px", "90px", "150px", "260px", "120px", "110px"]
 
 OFFLOAD_WORDS = {
     "none": "none: all in memory",

@@ -96,6 +96,8 @@ def test_system_tab_leads_with_sentences_and_folds_the_table(tiny_server, tiny_s
         plans.locator("table").first.wait_for()
         lines = header_lines(page)
         assert [h for h in HEADERS if h in lines] == HEADERS, lines
+        # No header broken inside a word ("devic e"): at most one line per word, one line on a desktop.
+        assert all(n <= len(h.split()) for h, n in lines.items()), lines
         if viewport is DESKTOP:
             assert all(n == 1 for n in lines.values()), lines
         assert "tiny test checkpoint" in plans.inner_text()
