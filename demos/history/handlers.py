@@ -279,14 +279,14 @@ class HistoryHandlers:
         entry = self.store.entry(self.scope_of(request), item_id)
         name = labels.label(self.store.describe(entry))
         self.store.delete(self.scope_of(request), item_id)
-        return ("", f"Deleted {name} (`{item_id}`). Changed your mind? **Undo**.", gr.Row(visible=False),
+        return ("", f"Deleted {name}. Changed your mind? Press **Undo**.", gr.Row(visible=False),
                 gr.Button(visible=True), item_id)
 
     @gradio_errors
     def undo(self, item_id, request: gr.Request):
         """Restore the result deleted last: (selected again, message, Undo hidden, nothing left to undo)."""
         entry = self.store.restore(self.scope_of(request), item_id)
-        return (item_id, f"Restored {labels.label(self.store.describe(entry))} (`{item_id}`).",
+        return (item_id, f"Restored {labels.label(self.store.describe(entry))}.",
                 gr.Button(visible=False), "")
 
     @gradio_errors

@@ -63,7 +63,7 @@ def _layout() -> SimpleNamespace:
     # Beside the rows on a wide screen, above them on a phone (the Row wraps below two minimum widths).
     # Three columns: Gradio's grid gives each at least 100 px, so more would scroll sideways on a phone.
     with gr.Row(equal_height=False):
-        thumbs = gr.Gallery(value=[], label="Results", columns=3, height=360, object_fit="contain",
+        thumbs = gr.Gallery(value=[], label="Results", columns=3, height=240, object_fit="contain",
                             allow_preview=False, buttons=[], interactive=False, scale=2, min_width=320,
                             elem_id="history-thumbs")
         table = gr.Dataframe(headers=TABLE_HEADERS, value=[], show_label=False, interactive=False, wrap=True,
@@ -95,8 +95,8 @@ def _details() -> SimpleNamespace:
         confirm_btn = gr.Button("Delete", variant="stop", size="sm", elem_id="history-delete-confirm")
         cancel_btn = gr.Button("Cancel", size="sm", elem_id="history-delete-cancel")
     with gr.Row():
-        message = gr.Markdown("", elem_id="history-message")
-        undo_btn = gr.Button("Undo", visible=False, size="sm", elem_id="history-undo")
+        message = gr.Markdown("", elem_id="history-message", scale=3)
+        undo_btn = gr.Button("Undo", visible=False, size="sm", scale=1, min_width=90, elem_id="history-undo")
     files = gr.File(label="Download", file_count="multiple", interactive=False, elem_id="history-files")
     # The id, for scripts and the API: last, below what a person uses.
     selected = gr.Textbox(label="Selected item (its id)", elem_id="history-selected",

@@ -85,7 +85,7 @@ def test_favourite_then_delete(setup):
     assert handlers.history()["total"] == 1  # asking deletes nothing
     assert handlers.cancel_delete()[0].visible is False and handlers.history()["total"] == 1
     cleared, said, row, undo, deleted = handlers.delete(item, None)
-    assert cleared == "" and said == f"Deleted Voice · French female (`{item}`). Changed your mind? **Undo**."
+    assert cleared == "" and said == "Deleted Voice · French female. Changed your mind? Press **Undo**."
     assert (row.visible, undo.visible, deleted) == (False, True, item) and handlers.history()["total"] == 0
     selected, said, undo, deleted = handlers.undo(item, None)
     assert (selected, undo.visible, deleted) == (item, False, "") and said.startswith("Restored Voice · French female")
