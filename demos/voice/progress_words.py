@@ -35,6 +35,7 @@ class RunTalker:
         self.every_s = every_s
         self.clock = clock
         self.started: tuple[float, float] | None = None  # (time, fraction) of the first generation report
+        self.first_step: tuple[float, float] | None = None  # ... and of the first that made progress
         self.last_said = float("-inf")
         self.line = ""
 
@@ -54,7 +55,12 @@ class RunTalker:
     def _generating(self, now: float, event: GenerationEvent) -> str:
         if self.started is None:
             self.started = (now, event.fraction)
-        start_time, start_fraction = self.started
+        elif self.first_step is None and event.fraction > self.started[1]:
+            self.first_step = (now, event.fraction)
+        # Paced from the first step on once there is one: the first step also carried the prompt's
+        # reading (Voxtral's prefill), which would make the whole run look slower than it is.
+        anchor = self.first_step if self.first_step and event.fraction > self.first_step[1] else self.started
+        start_time, start_fraction = anchor
         done = event.fraction - start_fraction
         if done <= 0 or event.fraction >= 1:
             return event.description

@@ -40,3 +40,8 @@ def test_talker_says_the_time_left_from_this_runs_own_pace_and_not_too_often():
     assert talker.hear(GenerationEvent(0.25, "Generating: 1.2 s of audio made")) == \
         "Generating: 1.2 s of audio made, about 30 s left"
     assert talker.line.endswith("about 30 s left")
+    # Later, the pace counts from that first step on (it carried the prompt's reading): half made by
+    # 25 s is a quarter in 5 s, so the other half takes 10 s more (20 s if paced from the start).
+    clock.now = 25.0
+    assert talker.hear(GenerationEvent(0.5, "Generating: 2.4 s of audio made")) == \
+        "Generating: 2.4 s of audio made, about 10 s left"
