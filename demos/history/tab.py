@@ -62,6 +62,8 @@ def _layout() -> SimpleNamespace:
     # Pictures through a Gallery, a file component: its stored files are handed out bound to their owner.
     # Beside the rows on a wide screen, above them on a phone (the Row wraps below two minimum widths).
     # Three columns: Gradio's grid gives each at least 100 px, so more would scroll sideways on a phone.
+    # A selected cell gets Gradio's row/column selection arrows, which make a read-only row look editable.
+    gr.HTML("<style>#history-table .selection-button { display: none; }</style>", elem_id="history-style")
     with gr.Row(equal_height=False):
         thumbs = gr.Gallery(value=[], label="Results", columns=3, height=240, object_fit="contain",
                             allow_preview=False, buttons=[], interactive=False, scale=2, min_width=320,

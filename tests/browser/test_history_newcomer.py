@@ -117,6 +117,7 @@ def test_a_newcomer_reads_sees_and_undoes(page, made, tiny_server_dirs):
     cell.dblclick()
     editors = table.locator("input:not([type=file]), textarea, [contenteditable=true]").filter(visible=True)
     assert editors.count() == 0  # a double click opens no editor
+    assert table.locator(".selection-button").filter(visible=True).count() == 0  # no row/column arrows
     assert cell.evaluate("c => getComputedStyle(c).cursor") != "text"
     save_screenshot(page, f"history-newcomer-{page.name}-list")
     # The stopped run says so in the details too.
