@@ -4,6 +4,7 @@ length), and Generate from there makes a video that shows in the page."""
 from __future__ import annotations
 
 import pytest
+from demos.video.limits import MODE_TITLES
 from browser_helpers import assert_no_progress, coverage, save_screenshot, video_state, wait_busy, wait_idle
 
 CHUNK_WAIT_MS = 600_000  # a chunk of the tiny model on a busy 2-core box
@@ -60,5 +61,5 @@ def test_video_example_fills_the_form_and_runs(tiny_server, browser_page, mode):
     covered = coverage(video)
     assert covered["hits"] == [] and covered["overlaps"] == [], covered
     # The session gallery names what was made: this mode, from the example's variant.
-    page.locator("#video-gallery").get_by_text(f"· {mode} ·").first.wait_for(timeout=60_000)
+    page.locator("#video-gallery").get_by_text(f"· {MODE_TITLES[mode]} ·").first.wait_for(timeout=60_000)
     save_screenshot(page, f"video_example_{mode}_done")
