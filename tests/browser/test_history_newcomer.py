@@ -1,5 +1,6 @@
 """History as a newcomer sees it, at 1280×900 and on a 390×844 phone: readable labels, a picture per
-result, a Stopped badge, nothing wider than the screen, rows that do not look editable, and Delete
+result (served only to the visit that listed it), a Stopped badge, nothing wider than the screen, rows
+that do not look editable, and Delete
 that asks first and can be undone.
 
 A voice result and a Game agent frame result are made through the API of the session's tiny server
@@ -109,6 +110,13 @@ def test_a_newcomer_reads_sees_and_undoes(page, made, tiny_server_dirs):
     thumbs.nth(2).wait_for()
     assert thumbs.count() >= 3 and thumbs.first.is_visible()
     page.wait_for_function("[...document.querySelectorAll('#history-thumbs img')].slice(0, 3).every(i => i.naturalWidth > 0)")
+    src = thumbs.first.evaluate("i => i.src")
+    assert "/outputs/" not in src and page.context.request.get(src).status == 200
+    stranger = page.context.browser.new_context()  # another visit: the picture is not theirs
+    try:
+        assert stranger.request.get(src).status == 403
+    finally:
+        stranger.close()
     # Nothing wider than the screen; ★ column on screen; rows that cannot be edited.
     assert no_sideways_overflow(page) == []
     star = table.get_by_text("★", exact=True).filter(visible=True).first.bounding_box()  # the column's header
