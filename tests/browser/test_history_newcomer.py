@@ -1,7 +1,6 @@
 """History as a newcomer sees it, at 1280×900 and on a 390×844 phone: readable labels, a picture per
 result (served only to the visit that listed it), a Stopped badge, nothing wider than the screen, rows
-that do not look editable, and Delete
-that asks first and can be undone.
+that do not look editable, and Delete that asks first and can be undone.
 
 A voice result and a Game agent frame result are made through the API of the session's tiny server
 (no logins: everyone sees every result). The stopped result is the voice result's audio with a sidecar
