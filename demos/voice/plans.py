@@ -29,15 +29,15 @@ DEFAULT_SECONDS = 30.0
 # Voxtral-4B on the CPU" (method, command, load average, date: 2026-12-06).
 # Peak RSS of the whole process (GiB, loading included): what the `cpu` plan sizes host RAM against.
 # float32 was 20.5 before loading stopped converting from the memory-mapped bf16 file.
-MEASURED_CPU_PEAK_RSS_GB = {"float32": 15.7, "bfloat16": 7.1}
+MEASURED_CPU_PEAK_RSS_GB = {"float32": 16.0, "bfloat16": 7.1}
 # Speed of the `cpu` profile per dtype on a 2-core x86_64 box (AVX2, no AVX-512/AMX, so bf16
 # matmuls are emulated and slower than float32): seconds to the first audio and the real-time
 # factor (seconds of work per second of speech), from the process's CPU time over its 2 threads
-# (the shared box was under load 10-16, which stretched wall-clock times 3-9x). The System tab's
-# sentences ("Voice: about 50x slower than real time here") read these.
+# (the box was shared: wall-clock times were longer, see BENCHMARKS). The System tab's sentences
+# ("Voice: about 39x slower than real time here") read these.
 MEASURED_CPU_SPEED = {
-    "float32": {"first_audio_s": 51.0, "real_time_factor": 50.0},
-    "bfloat16": {"first_audio_s": 94.0, "real_time_factor": 91.0},
+    "float32": {"first_audio_s": 37.0, "real_time_factor": 39.0},
+    "bfloat16": {"first_audio_s": 89.0, "real_time_factor": 80.0},
 }
 
 
