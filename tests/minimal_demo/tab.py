@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.web.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, readiness_markdown, refresh_on_load
+from shared.web.folded import how_it_runs, licence_line
+from shared.web.ui import GPU_QUEUE, AppContext, gradio_errors, gradio_progress, on_status_line
 
 from .handlers import DEMO, make_tone, make_tone_task
 from .limits import PITCH_HZ, SECONDS, SEED
@@ -34,7 +35,7 @@ def build_tab(ctx: AppContext) -> None:
         with ctx.cancel_scope(request) as cancel:
             return make_tone(ctx, tone_task, pitch_hz, seconds, seed, gradio_progress(progress), cancel)
 
-    refresh_on_load(gr.Markdown(elem_id="tone-readiness"), readiness_markdown(ctx, [KEY]))
+    gr.Markdown("Pick a pitch and a length and press **Play**: a tiny model plays the tone.", elem_id="tone-intro")
     with gr.Row():
         with gr.Column():
             pitch = gr.Slider(**PITCH_HZ.slider(elem_id="tone-pitch"))
@@ -45,8 +46,15 @@ def build_tab(ctx: AppContext) -> None:
                 stop = gr.Button("Stop", variant="stop", elem_id="tone-stop")
         with gr.Column():
             audio = gr.Audio(label="Tone", type="filepath", interactive=False, elem_id="tone-audio")
+            status = gr.Markdown("Press Play.", elem_id="tone-status")  # the last thing that happened
             info = gr.JSON(label="Info", elem_id="tone-info")
-    run.click(tone, [pitch, seconds, seed], [audio, info], api_name="tone", preprocess=False, **GPU_QUEUE)
+    licence_line(KEY, "", elem_id="tone-licence")
+    how_it_runs(ctx, [KEY], elem_id="tone-readiness")  # weights here? what to expect? (folded)
+    # The button runs the page twin (errors on the status line); the named endpoint raises for clients.
+    run.click(on_status_line(tone, outputs=2), [pitch, seconds, seed], [audio, info, status],
+              api_visibility="private", preprocess=False, **GPU_QUEUE)
+    api = gr.Button(visible=False)
+    api.click(tone, [pitch, seconds, seed], [audio, info], api_name="tone", preprocess=False, **GPU_QUEUE)
     stop.click(ctx.stop, None, None, queue=False, api_visibility="private")
     ctx.reuse.register(DEMO, tab=TAB_ID, inputs={"pitch_hz": pitch, "seconds": seconds, "seed": seed})
 

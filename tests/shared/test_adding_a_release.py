@@ -130,6 +130,7 @@ def test_reuse_settings_fills_the_tab(release, made, browser_page):
     page = browser_page
     page.goto(release["url"])
     page.get_by_role("tab", name=TITLE, exact=True).click()
+    page.locator("#tone-readiness-accordion").get_by_text("How this runs on your machine").click()  # folded
     page.locator("#tone-readiness").get_by_text("tiny random test weights").wait_for()  # its spec's readiness line
     page.get_by_role("tab", name="History").click()
     page.locator("#history-selected textarea").fill(item_id)
