@@ -304,6 +304,26 @@ class GuardedBlocks(gr.Blocks):
             raise gr.Error(str(exc), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
 
+    def queue(self, *args, **kwargs):
+        """Gradio's queue without the FastAPI app Gradio builds here and throws away: `launch` builds the
+        one that serves, and the app from the end of the `with` block stands in until then. That app
+        costs ~0.3 s of start-up on a 2-core box (docs/BENCHMARKS.md, "App start-up")."""
+        from gradio.routes import App
+
+        built = getattr(self, "app", None)
+        if built is None:  # queue() inside the `with` block: nothing to keep yet
+            return super().queue(*args, **kwargs)
+        real = App.__dict__["create_app"]
+
+        def keep_built(blocks, *a, **k):
+            return built if blocks is self else real.__func__(blocks, *a, **k)
+
+        App.create_app = staticmethod(keep_built)
+        try:
+            return super().queue(*args, **kwargs)
+        finally:
+            App.create_app = real
+
     # Stored files leave only as owner-bound copies (shared/web/served_files.py): set by build_app.
     release_hub_outputs = None
 

@@ -1,0 +1,53 @@
+"""Start-up builds Gradio's FastAPI app once before launch, not twice (GuardedBlocks.queue)."""
+from __future__ import annotations
+
+import gradio as gr
+from gradio.routes import App
+
+from demos.app import build_app
+from shared.web.settings import Settings
+from shared.web.ui import GuardedBlocks
+
+
+def count_app_builds(monkeypatch) -> list:
+    built = []
+    real = App.__dict__["create_app"].__func__
+
+    def counting(blocks, *args, **kwargs):
+        built.append(blocks)
+        return real(blocks, *args, **kwargs)
+
+    monkeypatch.setattr(App, "create_app", staticmethod(counting))
+    return built
+
+
+def build(tmp_path):
+    return build_app(Settings.from_args(["--tiny", "--cache-dir", str(tmp_path / "cache"),
+                                         "--outputs-dir", str(tmp_path / "out")]))
+
+
+def test_build_app_makes_one_fastapi_app_fewer_and_a_working_queue(monkeypatch, tmp_path):
+    built = count_app_builds(monkeypatch)
+    app = build(tmp_path)
+    ours = len(built)
+    assert app._queue is not None and app._queue.max_size == 64
+    assert isinstance(app.app, App)
+    built.clear()
+    monkeypatch.setattr(GuardedBlocks, "queue", gr.Blocks.queue)  # Gradio's own queue()
+    build(tmp_path)
+    assert ours == len(built) - 1
+
+
+def test_queue_leaves_create_app_as_it_was_and_other_blocks_alone(monkeypatch):
+    built = count_app_builds(monkeypatch)
+    before = App.__dict__["create_app"]
+    with GuardedBlocks() as ours:
+        gr.Textbox()
+    with gr.Blocks() as other:
+        gr.Textbox()
+    before_queue = {"ours": built.count(ours), "other": built.count(other)}
+    ours.queue()
+    other.queue()  # a plain Blocks still gets Gradio's own behaviour
+    assert App.__dict__["create_app"] is before
+    assert built.count(ours) == before_queue["ours"]
+    assert built.count(other) == before_queue["other"] + 1
