@@ -11,6 +11,8 @@ This module is the layout and the event wiring; the work is in handlers.py.
 """
 from __future__ import annotations
 
+import json
+
 from types import SimpleNamespace
 
 import gradio as gr
@@ -195,10 +197,16 @@ def _wire_controls(ui: SimpleNamespace, handlers: VideoHandlers) -> None:
                          show_progress="hidden")
 
 
+RUNNING_LINE = "**Generating…** Progress shows above; each chunk plays as soon as it is finished."
+
+
 def _wire_runs(ctx: AppContext, ui: SimpleNamespace, handlers: VideoHandlers) -> None:
     """Generate (the /video_stream endpoint), the gallery and summary after it, /video, and Stop."""
     inputs = [ui.prompt, ui.mode, ui.image, ui.video, ui.num_frames, ui.variant, ui.seed, ui.options_state]
     release_run = lock_while_running(ui.run, "Generating…")
+    # At once, in the page: the status line stops asking for a prompt the moment a run starts.
+    ui.run.click(None, None, ui.status, js=f"() => {json.dumps(RUNNING_LINE)}", api_visibility="private",
+                 queue=False, show_progress="hidden")
     # The page's run: a refusal or an early Stop lands on the status line (the endpoint raises instead).
     run_event = ui.run.click(on_status_line(handlers.video_stream, 2), inputs, [ui.output, ui.info, ui.status],
                              api_visibility="private", preprocess=False, show_progress_on=[ui.progress_box],

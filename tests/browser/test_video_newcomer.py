@@ -100,6 +100,8 @@ def test_a_newcomer_reads_the_long_video_tab(tiny_server, _browser, name):
             assert page.locator("#video-examples").evaluate("el => el.getBoundingClientRect().right") <= 390 + 1
         page.locator("#video-prompt textarea").fill("a red fox trots through fresh snow")
         page.locator("#video-run").click()
+        # The status line stops asking for a prompt as soon as the run starts.
+        page.locator("#video-status").get_by_text("Generating…").wait_for(timeout=30_000)
         text = _watch_progress(page, name)
         assert TALKING.search(text), text
         status = page.locator("#video-status")
