@@ -95,7 +95,7 @@ def page(request, _browser, tiny_server, made):
     context.close()
 
 
-def test_a_newcomer_reads_sees_and_undoes(page, made, tiny_server_dirs):
+def test_a_newcomer_reads_sees_and_undoes(page, made, tiny_server_dirs, client):
     open_history(page)
     table = page.locator(TABLE)
     # Readable labels, not internal names or ids.
@@ -131,14 +131,21 @@ def test_a_newcomer_reads_sees_and_undoes(page, made, tiny_server_dirs):
     select(page, STOPPED_TEXT, "Voice · French male")
     assert "■ Stopped" in page.locator("#history-details").inner_text()
     assert made["stopped"] in page.locator("#history-details").inner_text()  # the id: in the details
-    _delete_asks_and_undo_restores(page, made, tiny_server_dirs)
+    _delete_asks_and_undo_restores(page, made, tiny_server_dirs, client)
 
 
-def _delete_asks_and_undo_restores(page, made, dirs) -> None:
+def listed_ids(client) -> set[str]:
+    return {item["id"] for item in client.predict(page_size=100, api_name="/history")["items"]}
+
+
+def _delete_asks_and_undo_restores(page, made, dirs, client) -> None:
+    # Earlier tests on the session's server may have made other "Game agent · frame" results: the newest
+    # row is this module's (checked by its id in the details), and the server's list says what went.
     outputs = dirs["outputs"]
     stem = made["agent"].split("/")[1]
     files = sorted(p.name for p in (outputs / "agent").iterdir() if p.name.startswith(stem))
     select(page, "Game agent · frame", "Game agent · frame")
+    page.locator("#history-details").get_by_text(made["agent"]).wait_for()
     page.locator("#history-delete").click()
     question = page.locator("#history-confirm")
     question.get_by_text("Delete this result?").wait_for()
@@ -155,14 +162,15 @@ def _delete_asks_and_undo_restores(page, made, dirs) -> None:
     page.locator("#history-delete").click()
     page.locator("#history-delete-confirm").click()
     page.locator("#history-undo").wait_for()
-    row(page, "Game agent · frame").wait_for(state="hidden")
+    assert made["agent"] not in listed_ids(client)
     assert not [p for p in (outputs / "agent").iterdir() if p.name.startswith(stem)]
     assert "Deleted Game agent · frame" in page.locator("#history-message").inner_text()
     save_screenshot(page, f"history-newcomer-{page.name}-deleted")
     # Undo: the row, its files and its picture come back.
     page.locator("#history-undo").click()
-    row(page, "Game agent · frame").wait_for()
     page.locator("#history-undo").wait_for(state="hidden")
+    row(page, "Game agent · frame").wait_for()
+    assert made["agent"] in listed_ids(client)
     assert "Restored Game agent · frame" in page.locator("#history-message").inner_text()
     assert sorted(p.name for p in (outputs / "agent").iterdir() if p.name.startswith(stem)) == files
     save_screenshot(page, f"history-newcomer-{page.name}-undone")
