@@ -399,7 +399,7 @@ class Timer:
         return _Span()
 
 
-def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Callable[[Any], None]:
+def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Callable[[Any], tuple]:
     """Grey out `button` (relabelled `busy_label`) from its click until the run it starts ends in
     any way (done, stopped, error): a second click is then visibly impossible instead of silently
     dropped, and a queued run shows its queue position where its progress shows.
@@ -414,10 +414,12 @@ def lock_while_running(button: gr.Button, busy_label: str = "Running…") -> Cal
     busy = json.dumps({"__type__": "update", "interactive": False, "value": busy_label})
     button.click(None, None, button, js=f"() => ({busy})", **hidden)
 
-    def release(event) -> None:
+    def release(event) -> tuple:
+        """Returns the two idle events (after a run, after an error), for a tab to chain more onto."""
         idle = lambda: gr.update(interactive=True, value=idle_label)  # noqa: E731
-        event.then(idle, None, button, **hidden)
-        event.failure(idle, None, button, **hidden)  # Gradio skips `then` after an error
+        after_run = event.then(idle, None, button, **hidden)
+        after_error = event.failure(idle, None, button, **hidden)  # Gradio skips `then` after an error
+        return after_run, after_error
 
     return release
 

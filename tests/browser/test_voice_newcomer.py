@@ -100,6 +100,15 @@ def test_clone_sub_tab_button_waits_for_consent_and_examples_leave_it_unticked(t
     consent.uncheck()
     page.wait_for_function("document.querySelector('#clone-run').disabled", timeout=10_000)
     assert reason.get_by_text("Tick the consent box to clone").is_visible()
+    # A run's end re-enables its button, but the box decides: unticked during the run, it stays greyed out.
+    consent.check()
+    page.wait_for_function("!document.querySelector('#clone-run').disabled", timeout=10_000)
+    run.click()
+    page.wait_for_function("document.querySelector('#clone-run').innerText.includes('Cloning')", timeout=30_000)
+    consent.uncheck()
+    page.wait_for_function("""() => { const b = document.querySelector('#clone-run');
+        return b.innerText.trim() === 'Clone voice' && b.disabled; }""", timeout=300_000)
+    assert reason.get_by_text("Tick the consent box to clone").is_visible()
 
 
 _TRACKER_PARTS = """

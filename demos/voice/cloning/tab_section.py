@@ -128,7 +128,9 @@ def _wire(ctx: AppContext, handlers: CloneHandlers, ui: SimpleNamespace) -> None
         # The bar shows on the download box (empty until the run ends), never over the status line's words.
         api_visibility="private", preprocess=False, show_progress_on=[ui.download], **queue,
     )
-    release_run(ui_event)
+    for idle in release_run(ui_event):  # the run's end re-enables the button: the box decides again
+        idle.then(None, ui.consent, [ui.run_button, ui.consent_reason], js=gate,
+                  queue=False, show_progress="hidden", api_visibility="private")
     # Stop cancels the run's token, not the event: the run ends itself and returns what it made.
     ui.stop_button.click(ctx.stop, None, None, queue=False, api_visibility="private")
     # API endpoints (contract names and parameters) on hidden triggers.
