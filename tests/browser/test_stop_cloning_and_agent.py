@@ -81,9 +81,11 @@ def test_agent_video_stop_keeps_the_actions_made_so_far(slow_agent_server, brows
     stride.press("Enter")
     page.locator("#agent-video-run").click()
     wait_busy(page, "#agent-video-run", "Running")
-    # Progress runs 5 % -> 85 % over the frames (8.9 % a batch): past 15 %, one batch is done.
+    # Progress runs 5 % -> 85 % over the frames (8.9 % a batch): past 15 %, one batch is done. Only the
+    # frames' progress counts: loading the model reports its own 0 -> 100 % first.
     page.wait_for_function(
-        "(() => { const m = document.querySelector('#agent-video-status').innerText.match(/([\\d.]+)\\s*%/);"
+        "(() => { const t = document.querySelector('#agent-video-status').innerText;"
+        " const m = t.match(/frame batch[^%]*?([\\d.]+)\\s*%/);"
         " return m && parseFloat(m[1]) >= 15; })()", timeout=RUN_WAIT_MS)
     text = stop_run(page, "agent_video", stop="#agent-video-stop", line="#agent-video-status",
                     run="#agent-video-run", run_label="Run the agent")
