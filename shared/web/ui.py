@@ -304,23 +304,29 @@ class GuardedBlocks(gr.Blocks):
             raise gr.Error(str(exc), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, *args, **kwargs)
 
+    # Gradio builds a FastAPI app at the end of the `with` block and again in `queue()`; `launch()` builds
+    # the one that serves and replaces both. Skipping the two throwaway builds saves ~0.6 s of start-up on a
+    # 2-core box (docs/BENCHMARKS.md, "App start-up"); `app.app` is then None until `launch()`.
+    def __exit__(self, exc_type=None, *args):
+        with self._no_throwaway_app():
+            return super().__exit__(exc_type, *args)
+
     def queue(self, *args, **kwargs):
-        """Gradio's queue without the FastAPI app Gradio builds here and throws away: `launch` builds the
-        one that serves, and the app from the end of the `with` block stands in until then. That app
-        costs ~0.3 s of start-up on a 2-core box (docs/BENCHMARKS.md, "App start-up")."""
+        with self._no_throwaway_app():
+            return super().queue(*args, **kwargs)
+
+    @contextmanager
+    def _no_throwaway_app(self):
         from gradio.routes import App
 
-        built = getattr(self, "app", None)
-        if built is None:  # queue() inside the `with` block: nothing to keep yet
-            return super().queue(*args, **kwargs)
         real = App.__dict__["create_app"]
 
-        def keep_built(blocks, *a, **k):
-            return built if blocks is self else real.__func__(blocks, *a, **k)
+        def skip_for_self(blocks, *a, **k):
+            return getattr(blocks, "app", None) if blocks is self else real.__func__(blocks, *a, **k)
 
-        App.create_app = staticmethod(keep_built)
+        App.create_app = staticmethod(skip_for_self)
         try:
-            return super().queue(*args, **kwargs)
+            yield
         finally:
             App.create_app = real
 
