@@ -223,3 +223,13 @@ def set_slider(page, selector: str, value: str) -> None:
         except Exception:  # noqa: BLE001 - playwright's TimeoutError: retry until the deadline
             if time.monotonic() > deadline:
                 raise
+
+
+def speak_one_second(page) -> None:
+    """Press Speak with Max duration at 1 s (the Voice tab's form already filled) and wait out the run."""
+    page.locator("#tts-advanced").get_by_text("Advanced").click()
+    set_slider(page, "#tts-max-seconds", "1")
+    page.locator("#tts-run").click()
+    wait_busy(page, "#tts-run", "Speaking")
+    page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
+    wait_idle(page, "#tts-run", "Speak")

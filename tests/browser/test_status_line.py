@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import (RUN_WAIT_MS, coverage, save_screenshot, set_slider, wait_busy, wait_idle)
+from browser_helpers import (speak_one_second, RUN_WAIT_MS, coverage, save_screenshot, set_slider, wait_busy, wait_idle)
 from serving import patient_client
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -48,12 +48,7 @@ def test_a_voice_refusal_stays_on_the_status_line_beside_the_last_result(tiny_se
     _open_tab(page, tiny_server, viewport, "Voice")
     # A good run first: its audio and download must stay through the refusal.
     page.locator("#tts-text textarea").fill("Hello there.")
-    page.locator("#tts-advanced").get_by_text("Advanced").click()
-    set_slider(page, "#tts-max-seconds", "1")
-    page.locator("#tts-run").click()
-    wait_busy(page, "#tts-run", "Speaking")
-    page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
-    wait_idle(page, "#tts-run", "Speak")
+    speak_one_second(page)
     download = page.locator("#tts-download a").first.get_attribute("href")
 
     page.locator("#tts-text textarea").fill("🙂🙂🙂")

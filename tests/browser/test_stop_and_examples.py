@@ -6,7 +6,7 @@ import io
 import re
 
 import soundfile as sf
-from browser_helpers import (RUN_WAIT_MS, assert_audio_plays, audio_state, save_screenshot, set_slider, stop_run,
+from browser_helpers import (speak_one_second, RUN_WAIT_MS, assert_audio_plays, audio_state, save_screenshot, set_slider, stop_run,
                              wait_audio_loaded, wait_busy, wait_idle)
 
 LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 40)  # 1,799 characters
@@ -20,12 +20,7 @@ def test_voice_example_runs_and_stop_keeps_the_audio(tiny_server, browser_page):
     page.locator("#tts-examples").get_by_text("Bonjour").first.click()
     page.wait_for_function("document.querySelector('#tts-text textarea').value.startsWith('Bonjour')", timeout=30_000)
     assert page.locator("#tts-voice input").input_value() == "French · female"
-    page.locator("#tts-advanced").get_by_text("Advanced").click()
-    set_slider(page, "#tts-max-seconds", "1")
-    page.locator("#tts-run").click()
-    wait_busy(page, "#tts-run", "Speaking")
-    page.locator("#tts-summary").get_by_text("First audio after").wait_for(timeout=RUN_WAIT_MS)
-    wait_idle(page, "#tts-run", "Speak")
+    speak_one_second(page)
     # The limit cut it: said in plain words, with the way to raise it, and no internal names.
     summary = page.locator("#tts-summary").inner_text()
     assert "cut at the 1 s duration limit" in summary and "raise Max duration" in summary, summary
