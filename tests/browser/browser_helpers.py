@@ -95,38 +95,32 @@ def video_state(locator) -> dict:
         " width: v.videoWidth, height: v.videoHeight, ready: v.readyState})")
 
 
-def shown_video_frame(page, video) -> tuple[np.ndarray, float]:
-    """Pause the <video>, and return (the pixels the page paints for it, RGB, cropped to the picture
-    inside the element's box under object-fit: contain; the media time shown)."""
-    video.evaluate("(v) => { v.pause(); }")
-    page.wait_for_function("(v) => v.paused && v.readyState >= 2 && !v.seeking", arg=video.element_handle(),
+def decoded_frames(mp4_bytes: bytes) -> list[tuple[float, np.ndarray]]:
+    """Every frame of an mp4 as (start time in seconds, RGB pixels), decoded by PyAV."""
+    import av
+
+    with av.open(io.BytesIO(mp4_bytes)) as container:
+        return [(float(frame.time), frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
+
+
+def shown_video_frame(page, video, at: float) -> tuple[np.ndarray, str]:
+    """Pause the <video>, seek it to media time `at`, and return (the pixels the page paints for it, RGB,
+    cropped to the picture inside the element's box under object-fit: contain; the src it showed).
+
+    A seek to the middle of a frame's interval is deterministic; a player paused while playing is not:
+    its currentTime and its painted frame may be a frame or two apart (seen on a busy box)."""
+    video.evaluate("(v, at) => { v.pause(); v.currentTime = at; }", at)
+    page.wait_for_function("([v, at]) => v.paused && v.readyState >= 2 && !v.seeking"
+                           " && Math.abs(v.currentTime - at) < 1e-3", arg=[video.element_handle(), at],
                            timeout=60_000)
-    t = video.evaluate("(v) => v.currentTime")
     shot = Image.open(io.BytesIO(video.screenshot())).convert("RGB")
     box_w, box_h = shot.size
-    vw, vh = video.evaluate("(v) => [v.videoWidth, v.videoHeight]")
+    vw, vh, src = video.evaluate("(v) => [v.videoWidth, v.videoHeight, v.currentSrc]")
     scale = min(box_w / vw, box_h / vh)
     w, h = vw * scale, vh * scale
     left, top = (box_w - w) / 2, (box_h - h) / 2
     crop = shot.crop((round(left), round(top), round(left + w), round(top + h)))
-    return np.asarray(crop), t
-
-
-def frames_at(mp4_bytes: bytes, t: float, slack: float = 0.01) -> list[np.ndarray]:
-    """The decoded frame a player shows at media time `t` (the last frame starting at or before it), and
-    also the next one when `t` lies within `slack` seconds of its start: a paused player's currentTime is
-    rounded, and at a frame boundary either picture may be the one on screen."""
-    import av
-
-    chosen, candidates = None, []
-    with av.open(io.BytesIO(mp4_bytes)) as container:
-        for frame in container.decode(video=0):
-            if chosen is not None and frame.time is not None and frame.time > t + 1e-3:
-                if frame.time <= t + slack:
-                    candidates.append(frame.to_ndarray(format="rgb24"))
-                break
-            chosen = frame.to_ndarray(format="rgb24")
-    return [chosen, *candidates]
+    return np.asarray(crop), src
 
 
 def mean_abs_difference(a: np.ndarray, b: np.ndarray, size=(64, 40)) -> float:
