@@ -17,11 +17,12 @@ import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from shared.errors import ModelLoadError
+from shared.tasks.load_progress import bytes_read_words
 
 from . import pickled_config
 from .config import CHECKPOINT_FILE, NitroGenConfig, parse_ckpt_config, siglip_config_dict
@@ -106,8 +107,10 @@ def _restore_non_persistent_buffers(model: NitroGen) -> None:
             raise ModelLoadError(f"internal: buffer {name} was not initialised by the checkpoint.")
 
 
-def load_state_strict(model: NitroGen, state: dict, path: Path | str) -> None:
-    """Assign `state` to `model`, refusing any missing, extra or mis-shaped tensor."""
+def load_state_strict(model: NitroGen, state: dict, path: Path | str,
+                      report: Callable[[float, str], None] | None = None) -> None:
+    """Assign `state` to `model`, refusing any missing, extra or mis-shaped tensor; `report` hears the
+    fraction of the stored bytes read (the file is memory-mapped: the cast below is the read)."""
     expected = model.state_dict()
     missing = expected.keys() - state.keys()
     extra = state.keys() - expected.keys()
@@ -126,17 +129,24 @@ def load_state_strict(model: NitroGen, state: dict, path: Path | str) -> None:
     if problems:
         raise ModelLoadError(f"{path}: state dict does not match the NitroGen config: " + "; ".join(problems) + ".")
     # Cast to the module's expected dtype (fp32) so a bf16-stored file still loads.
-    model.load_state_dict({k: state[k].to(torch.float32) for k in expected}, strict=True, assign=True)
+    total = sum(state[k].numel() * state[k].element_size() for k in expected)
+    done, cast = 0, {}
+    for k in expected:
+        cast[k] = state[k].to(torch.float32)
+        done += state[k].numel() * state[k].element_size()
+        if report is not None and total:
+            report(done / total, bytes_read_words(done, total))
+    model.load_state_dict(cast, strict=True, assign=True)
     _restore_non_persistent_buffers(model)
 
 
-def load_checkpoint(path: Path) -> LoadedCheckpoint:
-    """ng.pt -> NitroGen in fp32 on CPU, eval mode."""
+def load_checkpoint(path: Path, report: Callable[[float, str], None] | None = None) -> LoadedCheckpoint:
+    """ng.pt -> NitroGen in fp32 on CPU, eval mode; `report` as in `load_state_strict`."""
     ckpt = read_checkpoint(path)
     cfg = parse_ckpt_config(ckpt["ckpt_config"])
     siglip = siglip_config_dict(cfg, ckpt.get("siglip_vision_config"))
     model = build_empty(cfg, siglip)
-    load_state_strict(model, ckpt["model"], path)
+    load_state_strict(model, ckpt["model"], path, report)
     model.eval().requires_grad_(False)
     return LoadedCheckpoint(model, cfg, ckpt["ckpt_config"], ckpt.get("step"), ckpt.get("epoch"), Path(path))
 

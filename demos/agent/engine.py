@@ -25,6 +25,7 @@ from shared.errors import UserInputError
 from shared.models.offload import apply_plan_to_module
 from shared.models.profiles import PlacementPlan
 from shared.tasks.cancel import Cancelled, CancelToken, Progress, no_progress
+from shared.tasks.load_progress import Parts, current_progress, folder_bytes
 
 from .actions import chunk_to_dict
 from .checkpoint import CHECKPOINT_FILE, LoadedCheckpoint, load_checkpoint
@@ -167,8 +168,16 @@ class AgentEngine:
 
 
 def load(model_dir: Path, plan: PlacementPlan | None = None) -> AgentEngine:
-    """Loader for `AppContext.load`: `<model_dir>/ng.pt` -> engine placed per `plan`."""
-    return AgentEngine(load_checkpoint(Path(model_dir) / CHECKPOINT_FILE), plan)
+    """Loader for `AppContext.load`: `<model_dir>/ng.pt` -> engine placed per `plan`, reporting its parts."""
+    path = Path(model_dir) / CHECKPOINT_FILE
+    size = folder_bytes(path)
+    # Weighted by bytes: reading ng.pt, then (on a GPU plan) copying the same bytes to the GPU.
+    parts = Parts(current_progress(), {"weights": size, "placing it": size if plan is not None and plan.on_gpu else 0},
+                  "Loading NitroGen")
+    with parts.part("weights") as within:
+        ckpt = load_checkpoint(path, report=within)
+    with parts.part("placing it"):
+        return AgentEngine(ckpt, plan)
 
 
 __all__ = ["AgentEngine", "AgentResult", "frame_to_rgb", "load", "to_pixels"]

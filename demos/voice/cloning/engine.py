@@ -30,6 +30,7 @@ from shared.models import hub
 from shared.errors import ModelLoadError
 from shared.models.profiles import PlacementPlan
 from shared.tasks.cancel import CancelToken, Progress, no_progress
+from shared.tasks.load_progress import Parts, current_progress, folder_bytes
 
 from demos.voice.cloning.checkpoint import CODEC_REPO, PROCESSOR_CONFIG
 from demos.voice.cloning.limits import MAX_TEXT_CHARS, TEXT
@@ -331,10 +332,34 @@ def resolve_codec_dir(model_dir: Path) -> Path:
     return hub.download(ref, key="pocket", allow_patterns=CODEC_REPO.allow_patterns)
 
 
+def _processor(model_dir: Path, codec):
+    """The processor's parts, read with their own loaders; the codec is the one resolved by `load`
+    (the processor config only names it)."""
+    from transformers import AutoTokenizer, PocketTTSFeatureExtractor, PocketTTSProcessor
+
+    feature_extractor = PocketTTSFeatureExtractor.from_pretrained(model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    config = json.loads((model_dir / PROCESSOR_CONFIG).read_text())
+    options = {
+        k: config[k]
+        for k in ("short_text_max_words", "frames_after_eos_short_text", "frames_after_eos", "fade_in_duration")
+        if k in config
+    }
+    chat_template = tokenizer.chat_template
+    template_file = model_dir / "chat_template.jinja"
+    if template_file.is_file():
+        chat_template = template_file.read_text()
+    return PocketTTSProcessor(feature_extractor, tokenizer, audio_tokenizer=codec, chat_template=chat_template, **options)
+
+
+def _weights_bytes(folder: Path) -> int:
+    return sum(folder_bytes(p) for p in Path(folder).glob("*.safetensors"))
+
+
 def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
-    """Load model, processor, tokenizer and audio tokenizer from `model_dir` per `plan`."""
+    """Load model, processor, tokenizer and audio tokenizer from `model_dir` per `plan`, reporting each part."""
     import torch
-    from transformers import AutoTokenizer, PocketTTSAudioTokenizerModel, PocketTTSFeatureExtractor, PocketTTSProcessor
+    from transformers import PocketTTSAudioTokenizerModel
 
     from shared.models.offload import torch_dtype
 
@@ -346,26 +371,16 @@ def load(model_dir: Path, plan: PlacementPlan) -> PocketCloner:
     model_place = plan.component("model")
     codec_place = plan.component("audio_tokenizer")
     codec_dir = resolve_codec_dir(model_dir)
+    # Weighted by the bytes of each part's weights; the processor's files are small.
+    parts = Parts(current_progress(), {"model": _weights_bytes(model_dir), "audio tokenizer": _weights_bytes(codec_dir),
+                                       "processor": 0}, "Loading Pocket TTS")
     try:
-        model = _seeded_model_class().from_pretrained(model_dir, dtype=torch_dtype(model_place.dtype))
-        codec = PocketTTSAudioTokenizerModel.from_pretrained(codec_dir, dtype=torch_dtype(codec_place.dtype))
-        # The processor's parts, read with their own loaders; the codec is the
-        # one resolved above (the processor config only names it).
-        feature_extractor = PocketTTSFeatureExtractor.from_pretrained(model_dir)
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        config = json.loads((model_dir / PROCESSOR_CONFIG).read_text())
-        options = {
-            k: config[k]
-            for k in ("short_text_max_words", "frames_after_eos_short_text", "frames_after_eos", "fade_in_duration")
-            if k in config
-        }
-        chat_template = tokenizer.chat_template
-        template_file = model_dir / "chat_template.jinja"
-        if template_file.is_file():
-            chat_template = template_file.read_text()
-        processor = PocketTTSProcessor(
-            feature_extractor, tokenizer, audio_tokenizer=codec, chat_template=chat_template, **options
-        )
+        with parts.part("model"):
+            model = _seeded_model_class().from_pretrained(model_dir, dtype=torch_dtype(model_place.dtype))
+        with parts.part("audio tokenizer"):
+            codec = PocketTTSAudioTokenizerModel.from_pretrained(codec_dir, dtype=torch_dtype(codec_place.dtype))
+        with parts.part("processor"):
+            processor = _processor(model_dir, codec)
     except (OSError, ValueError, KeyError, AttributeError) as exc:
         raise ModelLoadError(f"Pocket TTS checkpoint in {model_dir} could not be loaded: {exc}") from exc
     model.to(device).eval()

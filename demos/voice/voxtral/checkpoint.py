@@ -8,11 +8,14 @@ naming it. Voices are loaded with `weights_only=True` (never unpickle code).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from shared.errors import ModelLoadError
+from shared.tasks.load_progress import bytes_read_words
 
 from .config import VoxtralConfig, load_config
 from .files import ALLOW_PATTERNS, HUB_REPO_ID, TOKENIZER_FILE, VOICE_DIR, WEIGHTS_FILE  # noqa: F401
@@ -45,7 +48,16 @@ def _check_names(found: dict[str, tuple[int, ...]], expected: dict[str, tuple[in
 _STORED_DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32}
 
 
-def _read_converted(path: Path, names, dtype: torch.dtype, device) -> dict[str, torch.Tensor]:
+# Where loading reports how far it got: (fraction of the weights' bytes read, e.g. "3.2 of 8.0 GB").
+ByteReport = Callable[[float, str], None]
+
+
+def _bytes_read(report: ByteReport | None, done: int, total: int) -> None:
+    if report is not None and total:
+        report(done / total, bytes_read_words(done, total))
+
+
+def _read_converted(path: Path, names, dtype: torch.dtype, device, report: ByteReport | None = None) -> dict[str, torch.Tensor]:
     """Each tensor read with plain file reads, then converted, one at a time.
 
     Converting from safetensors' memory map leaves every page read resident in this process
@@ -59,6 +71,8 @@ def _read_converted(path: Path, names, dtype: torch.dtype, device) -> dict[str, 
     with open(path, "rb") as f:
         size = int.from_bytes(f.read(8), "little")
         header, base = json.loads(f.read(size)), 8 + size
+        total = sum(header[n]["data_offsets"][1] - header[n]["data_offsets"][0] for n in names)
+        done = 0
         for name in names:
             info = header[name]
             if info["dtype"] not in _STORED_DTYPES:
@@ -70,11 +84,27 @@ def _read_converted(path: Path, names, dtype: torch.dtype, device) -> dict[str, 
                 raise ModelLoadError(f"{path}: tensor '{name}' is cut short (the file is truncated).")
             stored = raw.view(_STORED_DTYPES[info["dtype"]]).reshape(info["shape"])
             state[name] = stored.to(device=device, dtype=dtype)
+            done += end - start
+            _bytes_read(report, done, total)
     return state
 
 
-def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> VoxtralTTSModel:
-    """Build the model from params.json and copy every tensor in, strictly."""
+def _read_as_stored(f, shapes: dict[str, tuple[int, ...]], device, report: ByteReport | None = None) -> dict[str, torch.Tensor]:
+    """Views of safetensors' memory map, moved to `device` (a copy only when that is a GPU)."""
+    state, done = {}, 0
+    total = sum(math.prod(shape) for shape in shapes.values())
+    for name, shape in shapes.items():
+        state[name] = f.get_tensor(name).to(device=device)
+        done += math.prod(shape)
+        size = state[name].element_size()
+        _bytes_read(report, done * size, total * size)
+    return state
+
+
+def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu",
+               report: ByteReport | None = None) -> VoxtralTTSModel:
+    """Build the model from params.json and copy every tensor in, strictly; `report` hears how many of
+    the weights' bytes have been read."""
     from safetensors import safe_open
 
     model_dir = Path(model_dir)
@@ -92,9 +122,9 @@ def load_model(model_dir: Path, *, dtype: torch.dtype = torch.float32, device: s
         _check_names(found, expected, path)
         converts = any(_STORED_DTYPES.get(f.get_slice(name).get_dtype()) != dtype for name in expected)
         # Stored dtype kept: the tensors stay views of safetensors' memory map (no copy at all).
-        state = None if converts else {name: f.get_tensor(name).to(device=device) for name in expected}
+        state = None if converts else _read_as_stored(f, expected, device, report)
     if state is None:
-        state = _read_converted(path, expected, dtype, device)
+        state = _read_converted(path, expected, dtype, device, report)
     # Build on the meta device and assign loaded tensors: no second copy of the weights.
     with torch.device("meta"):
         model = VoxtralTTSModel(config)

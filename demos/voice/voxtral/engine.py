@@ -26,6 +26,7 @@ import torch
 from shared.errors import UserInputError
 from shared.models.offload import execution_device, quantize_int8_weight_only, torch_dtype
 from shared.tasks.cancel import Cancelled, CancelToken, Progress, no_progress
+from shared.tasks.load_progress import Parts, current_progress, folder_bytes
 
 from . import checkpoint
 from .frame_plan import FramePlan
@@ -174,15 +175,24 @@ class VoxtralEngine:
         quantization: str | None = None,
     ) -> "VoxtralEngine":
         model_dir = Path(model_dir)
-        tokenizer = VoxtralTokenizer(model_dir / checkpoint.TOKENIZER_FILE)
+        if quantization not in (None, "int8_weight_only"):
+            raise ValueError(f"Unknown quantization {quantization!r}.")
+        weights_bytes = folder_bytes(model_dir / checkpoint.WEIGHTS_FILE)
+        # Weighted by bytes: reading the weights is the long part; quantizing touches them once more.
+        parts = Parts(current_progress(), {"tokenizer": folder_bytes(model_dir / checkpoint.TOKENIZER_FILE),
+                                           "weights": weights_bytes,
+                                           **({"int8 quantization": weights_bytes / 2} if quantization else {})},
+                      "Loading Voxtral")
+        with parts.part("tokenizer"):
+            tokenizer = VoxtralTokenizer(model_dir / checkpoint.TOKENIZER_FILE)
         # Quantize on the CPU, then move: the bf16 weights never all sit on the GPU.
         load_device = "cpu" if quantization else device
-        model = checkpoint.load_model(model_dir, dtype=dtype, device=load_device)
-        if quantization == "int8_weight_only":
-            quantize_int8_weight_only(model, filter_fn=is_quantized_linear)
-            model.to(device)
-        elif quantization:
-            raise ValueError(f"Unknown quantization {quantization!r}.")
+        with parts.part("weights") as within:
+            model = checkpoint.load_model(model_dir, dtype=dtype, device=load_device, report=within)
+        if quantization:
+            with parts.part("int8 quantization"):
+                quantize_int8_weight_only(model, filter_fn=is_quantized_linear)
+                model.to(device)
         engine = cls(model, tokenizer, model_dir)
         missing = [v for v in engine.cfg.voices if v not in tokenizer.voice_rows]
         if missing:
