@@ -123,3 +123,16 @@ def test_pocket_loading_names_each_part(tmp_path, every_report):
     fractions = seen.fractions
     assert _non_decreasing(fractions) and fractions[-1] == pytest.approx(1.0)
     assert any(0.0 < f < 1.0 for f in fractions), seen.calls
+
+
+def test_writing_the_tiny_pocket_checkpoint_names_its_stages(tmp_path):
+    from demos.voice.cloning.checkpoint import write_tiny
+
+    seen = Recorder()
+    with reporting_to(seen):
+        write_tiny(tmp_path)
+    texts = [d for _, d in seen.calls]
+    assert texts[0] == "Writing the tiny Pocket TTS checkpoint: loading transformers (1 of 3)"
+    assert texts[-1] == "Writing the tiny Pocket TTS checkpoint: building and saving its models (3 of 3), done"
+    assert _non_decreasing(seen.fractions) and seen.fractions[-1] == pytest.approx(1.0)
+    assert any(0.0 < f < 1.0 for f in seen.fractions), seen.calls

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from shared.models.hub import CompanionRepo
+from shared.tasks.load_progress import Parts, current_progress
 
 # The placeholder tokens the processor reads from the tokenizer (as attributes)
 # and the model reads from its config (as ids). The names of the attributes are
@@ -139,10 +140,18 @@ def tiny_configs(text_vocab: int = 120):
 
 
 def write_tiny(dest: Path) -> None:
-    """Write a tiny random Pocket TTS checkpoint in the real layout into `dest`."""
-    backend = _train_tokenizer(vocab_size=120)
-    model_config, codec_config = tiny_configs(backend.get_vocab_size())
-    _write(Path(dest), backend, model_config, codec_config)
+    """Write a tiny random Pocket TTS checkpoint in the real layout into `dest`, reporting its stages."""
+    # Weights are seconds measured on a 2-core box (load ~3): importing transformers' Pocket TTS
+    # classes is most of the time; the tiny models themselves take about a second.
+    parts = Parts(current_progress(), {"loading transformers": 3.0, "training its tokenizer": 0.1,
+                                       "building and saving its models": 1.0}, "Writing the tiny Pocket TTS checkpoint")
+    with parts.part("loading transformers"):
+        from transformers import PocketTTSAudioTokenizerModel, PocketTTSForConditionalGeneration  # noqa: F401
+    with parts.part("training its tokenizer"):
+        backend = _train_tokenizer(vocab_size=120)
+    with parts.part("building and saving its models"):
+        model_config, codec_config = tiny_configs(backend.get_vocab_size())
+        _write(Path(dest), backend, model_config, codec_config)
 
 
 def write_real_size_random(dest: Path, *, eos_bias: float | None = None) -> None:
