@@ -284,8 +284,12 @@ class HeliosEngine:
         finally:
             self.pipe.maybe_free_model_hooks()  # the pipeline skips this when a run is interrupted
         done = writer.chunks
-        talk.closing()
-        path = writer.finish()
+        try:
+            # After a Stop nobody may read reports any more, and inside a GPU task a report then raises
+            # Cancelled: the mp4 of the finished chunks is closed all the same.
+            talk.closing()
+        finally:
+            path = writer.finish()
         seconds["total"] = round(time.perf_counter() - started, 3)
         if done:
             seconds["per_chunk"] = round(seconds["total"] / done, 3)

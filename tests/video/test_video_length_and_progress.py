@@ -142,3 +142,27 @@ def test_writing_and_loading_the_checkpoint_report_fractions(written, loaded):
         assert any(0.0 < f < 1.0 for f in fractions), calls
     assert written[1][1][1].startswith("Writing the tiny helios-distilled checkpoint: training its tokenizer")
     assert loaded[1][0][1] == "Loading Helios-Distilled: text encoder (1 of 3)"
+
+
+def test_finished_chunks_are_kept_when_reports_fail_after_a_stop(loaded, tmp_path):
+    """After a Stop nobody may read the run's reports any more: inside a GPU task `emit` then raises
+    Cancelled (shared/tasks/cancel.run_in_thread). The mp4 of the finished chunks must still be closed
+    (CI once lost a cancelled stream's kept result this way: no mp4, its segments left behind)."""
+    from shared.tasks.cancel import Cancelled, CancelToken
+
+    eng, _ = loaded
+    cancel = CancelToken()
+
+    def progress(fraction, description=""):
+        if cancel.cancelled:  # what emit does once its queue is full and the consumer has gone
+            raise Cancelled()
+
+    out = tmp_path / "stopped.mp4"
+    try:
+        result = eng.generate(_request(99), out, progress=progress, cancel=cancel,
+                              on_chunk=lambda update: cancel.cancel())  # Stop as the first chunk is done
+    except Cancelled:
+        result = None  # the engine may give up reporting; what it finished must be on disk either way
+    assert result is None or result.cancelled
+    assert probe_video(out).frames == 33
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("segments-")]
