@@ -48,6 +48,11 @@ footer .show-api-divider { display: block !important; }
 /* Example tables (every gr.Examples has an elem_id ending in "-examples") wrap their headers and cells
    instead of cutting a column off on a narrow screen. */
 [id$="-examples"] .table-wrap th, [id$="-examples"] .table-wrap td { white-space: normal; overflow-wrap: anywhere; }
+/* Long video's progress box says what it is for while idle, drawn by CSS only while Gradio hides its
+   progress tracker: a text in the box itself would sit under the bar when a run starts. */
+#video-progress:has(> [data-testid="status-tracker"].hide)::before {
+  content: "Progress shows here while a video is made."; color: var(--body-text-color-subdued);
+}
 """
 
 

@@ -167,7 +167,8 @@ def _examples(ui: SimpleNamespace) -> None:
 def _results() -> dict:
     """The progress line, the video, its summary and details, and this session's gallery."""
     # Progress (and queue position) show in this box only, never over the video so far.
-    # Empty while idle: a placeholder text would sit under the progress bar when a run starts.
+    # Empty while idle: a placeholder text would sit under the progress bar when a run starts (the idle
+    # hint is drawn by APP_CSS in demos/app.py, only while no progress shows).
     progress_box = gr.Markdown("", elem_id="video-progress", min_height=64, container=True)
     output = gr.Video(label="Video (updates after every chunk)", autoplay=True, interactive=False,
                       elem_id="video-output")

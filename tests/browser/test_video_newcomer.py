@@ -66,6 +66,15 @@ def _assert_frame_rule(page) -> None:
     length.get_by_text("You get 65 frames").wait_for(timeout=30_000)
 
 
+_IDLE_HINT = "(el) => getComputedStyle(el, '::before').content"
+
+
+def _assert_idle_hint(page, shown: bool) -> None:
+    """While idle the progress box says what it is for; while a run shows progress that text is gone."""
+    hint = page.locator("#video-progress").evaluate(_IDLE_HINT)
+    assert ("Progress shows here while a video is made." in hint) == shown, hint
+
+
 def _watch_progress(page, name: str) -> str:
     """Wait until the progress box names a stage and a time left; screenshot it; check nothing covers it."""
     progress = page.locator("#video-progress")
@@ -75,6 +84,7 @@ def _watch_progress(page, name: str) -> str:
     text = progress.inner_text()
     save_screenshot(page, f"video-newcomer-{name}-running")
     assert "Progress shows here" not in text  # no placeholder under the bar
+    _assert_idle_hint(page, shown=False)
     covered = coverage(progress)
     assert covered["hits"] == [] and covered["overlaps"] == [], covered
     return text
@@ -89,6 +99,7 @@ def test_a_newcomer_reads_the_long_video_tab(tiny_server, _browser, name):
     try:
         _open_tab(page, tiny_server)
         save_screenshot(page, f"video-newcomer-{name}-open")
+        _assert_idle_hint(page, shown=True)
         _assert_form_first_and_details_folded(page, viewport)
         _assert_frame_rule(page)
         if name == "phone":
@@ -110,6 +121,8 @@ def test_a_newcomer_reads_the_long_video_tab(tiny_server, _browser, name):
         assert re.search(r"Done in [\d.]+ s: ?65 frames \(2\.7 s of video at 24 frames a second", status.inner_text()), \
             status.inner_text()
         wait_idle(page, "#video-run", "Generate")
+        page.wait_for_function(f"({_IDLE_HINT})(document.querySelector('#video-progress')).includes('Progress shows')",
+                               timeout=60_000)
         save_screenshot(page, f"video-newcomer-{name}-done")
     finally:
         context.close()
