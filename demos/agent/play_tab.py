@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from shared.web.cached_images import image_file
 from shared.web.ui import gradio_errors, lock_while_running, on_status_line
 
 from .play.catalog import ATARI_NOTE, GAMES
@@ -42,14 +43,21 @@ def _licences() -> str:
     return f"{games}  \n{ATARI_NOTE}"
 
 
+LIVE_FORMAT = "jpeg"  # the live frames' format (the Live image's `format`)
+
+
 class _Outputs:
     """Every update carries all five outputs (frame, status, chunk or final record, video, actions), so an API
-    reader gets plain values each time, never Gradio's "no change" markers; the latest of each is repeated."""
+    reader gets plain values each time, never Gradio's "no change" markers; the latest of each is repeated.
+    A frame is saved once, as a file in Gradio's cache (shared/web/cached_images.py): repeated as a numpy
+    array, Gradio would rewrite its cached file in place while a client may still be downloading it."""
 
     def __init__(self) -> None:
         self.latest = {"frame": None, "status": "", "chunk": None}
 
     def __call__(self, update: dict) -> tuple:
+        if update.get("frame") is not None:
+            update = {**update, "frame": image_file(update["frame"], LIVE_FORMAT)}
         self.latest.update({k: v for k, v in update.items() if k in self.latest})
         if "record" in update:
             return self.latest["frame"], update["status"], update["record"], update["video"], update["actions"]
@@ -138,7 +146,7 @@ def build_play_section(ctx, tabs, engine_for) -> None:
             status = gr.Markdown("Pick a scenario and press Play.", label="Status", show_label=False,
                                  elem_id="agent-play-status", min_height=72,
                                  container=True)
-            live = gr.Image(label="Live", elem_id="agent-play-live", interactive=False, format="jpeg",
+            live = gr.Image(label="Live", elem_id="agent-play-live", interactive=False, format=LIVE_FORMAT,
                             show_label=False)
             video = gr.Video(label="Episode (overlay)", elem_id="agent-play-video", interactive=False)
             actions = gr.File(label="Actions, rewards, stats (JSON)", elem_id="agent-play-actions")
