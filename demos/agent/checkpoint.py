@@ -22,7 +22,7 @@ from typing import Any, Callable
 import torch
 
 from shared.errors import ModelLoadError
-from shared.tasks.load_progress import bytes_read_words
+from shared.tasks.load_progress import report_bytes
 
 from . import pickled_config
 from .config import CHECKPOINT_FILE, NitroGenConfig, parse_ckpt_config, siglip_config_dict
@@ -129,13 +129,12 @@ def load_state_strict(model: NitroGen, state: dict, path: Path | str,
     if problems:
         raise ModelLoadError(f"{path}: state dict does not match the NitroGen config: " + "; ".join(problems) + ".")
     # Cast to the module's expected dtype (fp32) so a bf16-stored file still loads.
-    total = sum(state[k].numel() * state[k].element_size() for k in expected)
+    total = sum(state[k].nbytes for k in expected)
     done, cast = 0, {}
     for k in expected:
         cast[k] = state[k].to(torch.float32)
-        done += state[k].numel() * state[k].element_size()
-        if report is not None and total:
-            report(done / total, bytes_read_words(done, total))
+        done += state[k].nbytes
+        report_bytes(report, done, total)
     model.load_state_dict(cast, strict=True, assign=True)
     _restore_non_persistent_buffers(model)
 

@@ -45,6 +45,12 @@ def bytes_read_words(done: float, total: float) -> str:
     return f"{done / scale:.{digits}f} of {total / scale:.{digits}f} {unit}"
 
 
+def report_bytes(report: Callable[[float, str], None] | None, done: float, total: float) -> None:
+    """Tell `report` (a `Parts.part` reporter, or None) how many of `total` bytes have been read."""
+    if report is not None and total:
+        report(done / total, bytes_read_words(done, total))
+
+
 def folder_bytes(path: Path) -> int:
     path = Path(path)
     if path.is_file():
@@ -86,4 +92,4 @@ class Parts:
         self.progress(min(self.done / self.total, 1.0), label + ", done")
 
 
-__all__ = ["Parts", "bytes_read_words", "current_progress", "folder_bytes", "reporting_to"]
+__all__ = ["Parts", "bytes_read_words", "current_progress", "folder_bytes", "report_bytes", "reporting_to"]

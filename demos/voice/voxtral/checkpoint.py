@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 
 from shared.errors import ModelLoadError
-from shared.tasks.load_progress import bytes_read_words
+from shared.tasks.load_progress import report_bytes
 
 from .config import VoxtralConfig, load_config
 from .files import ALLOW_PATTERNS, HUB_REPO_ID, TOKENIZER_FILE, VOICE_DIR, WEIGHTS_FILE  # noqa: F401
@@ -52,11 +52,6 @@ _STORED_DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.flo
 ByteReport = Callable[[float, str], None]
 
 
-def _bytes_read(report: ByteReport | None, done: int, total: int) -> None:
-    if report is not None and total:
-        report(done / total, bytes_read_words(done, total))
-
-
 def _read_converted(path: Path, names, dtype: torch.dtype, device, report: ByteReport | None = None) -> dict[str, torch.Tensor]:
     """Each tensor read with plain file reads, then converted, one at a time.
 
@@ -85,19 +80,19 @@ def _read_converted(path: Path, names, dtype: torch.dtype, device, report: ByteR
             stored = raw.view(_STORED_DTYPES[info["dtype"]]).reshape(info["shape"])
             state[name] = stored.to(device=device, dtype=dtype)
             done += end - start
-            _bytes_read(report, done, total)
+            report_bytes(report, done, total)
     return state
 
 
-def _read_as_stored(f, shapes: dict[str, tuple[int, ...]], device, report: ByteReport | None = None) -> dict[str, torch.Tensor]:
+def _read_as_stored(f, names, device, report: ByteReport | None = None) -> dict[str, torch.Tensor]:
     """Views of safetensors' memory map, moved to `device` (a copy only when that is a GPU)."""
     state, done = {}, 0
-    total = sum(math.prod(shape) for shape in shapes.values())
-    for name, shape in shapes.items():
+    total = sum(math.prod(f.get_slice(n).get_shape()) * _STORED_DTYPES[f.get_slice(n).get_dtype()].itemsize
+                for n in names)
+    for name in names:
         state[name] = f.get_tensor(name).to(device=device)
-        done += math.prod(shape)
-        size = state[name].element_size()
-        _bytes_read(report, done * size, total * size)
+        done += state[name].nbytes
+        report_bytes(report, done, total)
     return state
 
 
